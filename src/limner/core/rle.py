@@ -1,0 +1,107 @@
+"""COCO run-length encoding: checks and conversions around pycocotools.
+
+pycocotools decodes without bounds checks, so every RLE is checked here first: its counts must add
+up to height × width. The compressed string form is parsed in pure Python for that check (it is
+COCO's own variable-length encoding: 5 data bits per character, offset by 48, with a continuation
+bit, and counts after the second stored as deltas).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from limner.errors import ValidationError
+
+__all__ = ["counts_from_string", "check_rle", "compress", "decode", "encode"]
+
+
+def counts_from_string(s: str) -> list[int]:
+    counts: list[int] = []
+    p = 0
+    n = len(s)
+    while p < n:
+        x = 0
+        k = 0
+        more = True
+        while more:
+            if p >= n:
+                raise ValueError("truncated run")
+            c = ord(s[p]) - 48
+            if c < 0 or c > 63:
+                raise ValueError(f"character {s[p]!r} at {p} is outside the encoding")
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= -1 << (5 * k)
+        if len(counts) > 2:
+            x += counts[-2]
+        counts.append(x)
+    return counts
+
+
+def check_rle(rle: Any, height: int | None, width: int | None, where: str) -> dict:
+    """Return the RLE in compressed-string form after checking size and counts."""
+    if not isinstance(rle, dict) or "size" not in rle or "counts" not in rle:
+        raise ValidationError(f"{where}: a mask needs rle with size [height, width] and counts", field=f"{where}.rle")
+    size = rle["size"]
+    if (
+        not isinstance(size, (list, tuple))
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+    ):
+        raise ValidationError(f"{where}: rle size must be [height, width] in pixels, got {size!r}", field=f"{where}.rle.size")
+    h, w = int(size[0]), int(size[1])
+    if height is not None and width is not None and (h, w) != (height, width):
+        raise ValidationError(
+            f"{where}: mask size {h}x{w} (height x width) differs from the image's {height}x{width}",
+            field=f"{where}.rle.size",
+        )
+    counts = rle["counts"]
+    if isinstance(counts, str):
+        try:
+            runs = counts_from_string(counts)
+        except ValueError as e:
+            raise ValidationError(f"{where}: rle counts are not valid COCO RLE: {e}", field=f"{where}.rle.counts") from None
+        compressed = counts
+    elif isinstance(counts, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts):
+        runs = counts
+        compressed = None
+    else:
+        raise ValidationError(f"{where}: rle counts must be a string or a list of integers", field=f"{where}.rle.counts")
+    if any(v < 0 for v in runs):
+        raise ValidationError(f"{where}: rle counts must not be negative", field=f"{where}.rle.counts")
+    total = sum(runs)
+    if total != h * w:
+        raise ValidationError(
+            f"{where}: rle counts cover {total} pixels, the mask has {h * w} ({h}x{w})", field=f"{where}.rle.counts"
+        )
+    if compressed is None:
+        compressed = compress(runs, h, w)
+    return {"size": [h, w], "counts": compressed}
+
+
+def compress(runs: list[int], height: int, width: int) -> str:
+    from pycocotools import mask as mask_utils
+
+    out = mask_utils.frPyObjects({"size": [height, width], "counts": list(runs)}, height, width)
+    c = out["counts"]
+    return c.decode("ascii") if isinstance(c, bytes) else c
+
+
+def decode(rle: dict):
+    """Decode a checked RLE to a (height, width) uint8 array of 0 and 1."""
+    from pycocotools import mask as mask_utils
+
+    return mask_utils.decode({"size": list(rle["size"]), "counts": rle["counts"].encode("ascii")})
+
+
+def encode(mask) -> dict:
+    """Encode a (height, width) array (non-zero = inside) to compressed RLE."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    m = np.asfortranarray((np.asarray(mask) != 0).astype(np.uint8))
+    out = mask_utils.encode(m)
+    return {"size": [int(v) for v in out["size"]], "counts": out["counts"].decode("ascii")}
