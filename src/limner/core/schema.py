@@ -181,15 +181,23 @@ class LabelSchema:
         self.labels: list[Label] = []
         self._by_name: dict[str, Label] = {}
         for lb in labels or []:
-            self.add(lb)
+            self._put(lb)
+        for lb in self.labels:
+            self._check_parent(lb)
 
-    def add(self, label: Label) -> None:
+    def _put(self, label: Label) -> None:
         if label.name in self._by_name:
             raise ValidationError(f"label {label.name!r} exists already", field="name")
-        if label.parent is not None and label.parent not in self._by_name:
-            raise ValidationError(f"label {label.name!r}: parent {label.parent!r} is not a label", field="parent")
         self.labels.append(label)
         self._by_name[label.name] = label
+
+    def _check_parent(self, label: Label) -> None:
+        if label.parent is not None and label.parent not in self._by_name:
+            raise ValidationError(f"label {label.name!r}: parent {label.parent!r} is not a label", field="parent")
+
+    def add(self, label: Label) -> None:
+        self._check_parent(label)
+        self._put(label)
 
     def get(self, name: str) -> Label | None:
         return self._by_name.get(name)

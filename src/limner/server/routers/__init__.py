@@ -1,0 +1,34 @@
+"""One router per resource; each holds no logic beyond parsing, authorizing and calling the store."""
+
+from limner.server.routers import (
+    annotations,
+    assets,
+    audit,
+    auth,
+    browser,
+    comments,
+    jobs,
+    labels,
+    members,
+    meta,
+    projects,
+    tasks,
+    users,
+)
+
+ROUTERS = [
+    meta.router,
+    auth.router,
+    users.router,
+    projects.router,
+    members.router,
+    labels.router,
+    assets.router,
+    tasks.router,
+    annotations.router,
+    comments.router,
+    jobs.router,
+    audit.router,
+]
+
+__all__ = ["ROUTERS", "browser"]

@@ -1,0 +1,167 @@
+"""Annotations: one per asset and annotator (or model), written whole, guarded by a revision.
+
+A write names the revision it was based on; if another write came first, it gets 409 with the
+current revision and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from limner.core.shapes import validate_shape
+from limner.errors import Conflict, NotFound, ValidationError
+from limner.store import audit
+from limner.store.models import Annotation, Asset, LabelRow, ShapeRow, utcnow
+from limner.store.projects import load_schema
+
+__all__ = ["get_annotation", "list_annotations", "put_annotation", "delete_annotation", "OWNER_MAX"]
+
+OWNER_MAX = 200
+_SHAPE_COLUMNS = (
+    ShapeRow.kind,
+    LabelRow.name,
+    ShapeRow.geometry,
+    ShapeRow.attributes,
+    ShapeRow.z_order,
+    ShapeRow.group_id,
+    ShapeRow.track_id,
+    ShapeRow.source,
+    ShapeRow.confidence,
+)
+_KEYS = ("kind", "label", "geometry", "attributes", "z_order", "group_id", "track_id", "source", "confidence")
+
+
+def _find(s: Session, asset_id: int, owner: str) -> Annotation | None:
+    return s.scalar(select(Annotation).where(Annotation.asset_id == asset_id, Annotation.owner == owner))
+
+
+def _summary(a: Annotation) -> dict:
+    return {
+        "asset_id": a.asset_id,
+        "owner": a.owner,
+        "revision": a.revision,
+        "shape_count": a.shape_count,
+        "updated_at": a.updated_at.isoformat(),
+    }
+
+
+def _add_shape_count(s: Session, asset: Asset, delta: int) -> None:
+    if delta:
+        s.execute(
+            update(Asset)
+            .where(Asset.id == asset.id)
+            .values(shape_count=Asset.shape_count + delta)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(asset, "shape_count", asset.shape_count + delta)
+
+
+def list_annotations(s: Session, asset_id: int) -> list[dict]:
+    return [_summary(a) for a in s.scalars(select(Annotation).where(Annotation.asset_id == asset_id).order_by(Annotation.owner))]
+
+
+def get_annotation(s: Session, asset: Asset, owner: str) -> dict:
+    """The annotation with its shapes; an owner with no annotation yet gets revision 0 and no shapes."""
+    a = _find(s, asset.id, owner)
+    if a is None:
+        return {"asset_id": asset.id, "owner": owner, "revision": 0, "shape_count": 0, "updated_at": None, "shapes": []}
+    rows = s.execute(
+        select(*_SHAPE_COLUMNS)
+        .join(LabelRow, LabelRow.id == ShapeRow.label_id)
+        .where(ShapeRow.annotation_id == a.id)
+        .order_by(ShapeRow.position)
+    )
+    out = _summary(a)
+    out["shapes"] = [dict(zip(_KEYS, r)) for r in rows]
+    return out
+
+
+def put_annotation(
+    s: Session, asset: Asset, owner: str, base_revision: int, shapes: list, actor_id: int | None
+) -> dict:
+    """Replace the owner's shapes on the asset; returns the new summary (revision + 1)."""
+    if not owner or len(owner) > OWNER_MAX:
+        raise ValidationError(f"an annotation owner has 1 to {OWNER_MAX} characters", field="owner")
+    if not isinstance(shapes, list):
+        raise ValidationError("shapes must be a list", field="shapes")
+    schema, label_ids = load_schema(s, asset.project_id)
+    checked = [validate_shape(d, index=i, schema=schema, height=asset.height, width=asset.width) for i, d in enumerate(shapes)]
+    a = _find(s, asset.id, owner)
+    current = a.revision if a is not None else 0
+    if base_revision != current:
+        raise Conflict(
+            f"the annotation changed since revision {base_revision}: it is at revision {current}; "
+            "load it again and reapply your change",
+            field="base_revision",
+            current_revision=current,
+        )
+    now = utcnow()
+    new_rev = current + 1
+    values = {"revision": new_rev, "shape_count": len(checked), "updated_by": actor_id, "updated_at": now}
+    if a is None:
+        a = Annotation(asset_id=asset.id, owner=owner, **values)
+        s.add(a)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Conflict(
+                "another write created this annotation at the same moment; load it again",
+                field="base_revision",
+                current_revision=1,
+            ) from None
+        old_count = 0
+    else:
+        old_count = a.shape_count
+        # the guard and the bump are one statement: a concurrent writer waits on the row and then
+        # finds the revision moved on
+        done = s.execute(
+            update(Annotation)
+            .where(Annotation.id == a.id, Annotation.revision == current)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            raise Conflict("the annotation changed during this write; load it again", field="base_revision")
+        s.execute(delete(ShapeRow).where(ShapeRow.annotation_id == a.id))
+    if checked:
+        s.execute(
+            insert(ShapeRow),
+            [
+                {
+                    "annotation_id": a.id,
+                    "asset_id": asset.id,
+                    "label_id": label_ids[sh.label],
+                    "position": i,
+                    "kind": sh.kind,
+                    "geometry": sh.geometry,
+                    "attributes": sh.attributes,
+                    "z_order": sh.z_order,
+                    "group_id": sh.group_id,
+                    "track_id": sh.track_id,
+                    "source": sh.source,
+                    "confidence": sh.confidence,
+                }
+                for i, sh in enumerate(checked)
+            ],
+        )
+    _add_shape_count(s, asset, len(checked) - old_count)
+    if asset.status == "new" and checked:
+        asset.status = "in_progress"
+    audit.record(
+        s, actor_id, "update", "annotation", a.id, project_id=asset.project_id, asset_id=asset.id, owner=owner,
+        revision=new_rev, shapes=len(checked),
+    )
+    return {"asset_id": asset.id, "owner": owner, "revision": new_rev, "shape_count": len(checked), "updated_at": now.isoformat()}
+
+
+def delete_annotation(s: Session, asset: Asset, owner: str, actor_id: int) -> None:
+    a = _find(s, asset.id, owner)
+    if a is None:
+        raise NotFound(f"asset {asset.id} has no annotation by {owner!r}")
+    _add_shape_count(s, asset, -a.shape_count)
+    s.delete(a)
+    audit.record(s, actor_id, "delete", "annotation", a.id, project_id=asset.project_id, asset_id=asset.id, owner=owner)
+
