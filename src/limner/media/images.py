@@ -61,6 +61,15 @@ _UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
 _ORIENTATION_TAG = 0x0112
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 
@@ -155,6 +164,12 @@ def _open(fp: BinaryIO, name: str) -> Image.Image:
     try:
         img = Image.open(fp, formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
+        fp.seek(0)
+        claimed = _claimed_format(fp.read(16))
+        if claimed:
+            raise ValidationError(
+                f"{name}: corrupt {claimed} (its header cannot be read)", field=name
+            ) from None
         raise ValidationError(
             f"{name}: not an image (cannot identify image file; "
             f"supported formats: {', '.join(ALLOWED_FORMATS)})",
@@ -172,6 +187,16 @@ def _open(fp: BinaryIO, name: str) -> Image.Image:
     if limit is not None and img.width * img.height > limit:
         raise _too_many_pixels(name, img.width * img.height, img.size)
     return img
+
+
+def _claimed_format(head: bytes) -> str | None:
+    """The allowed format whose signature starts ``head``, if any."""
+    for magic, fmt in _SIGNATURES:
+        if head.startswith(magic):
+            return fmt
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
 
 
 def _load(img: Image.Image, name: str) -> None:

@@ -1,0 +1,5 @@
+"""Python SDK over the REST API."""
+
+from limner.client.http import ApiError, Client, ConflictError
+
+__all__ = ["ApiError", "Client", "ConflictError"]
