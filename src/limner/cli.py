@@ -51,7 +51,10 @@ def _root(
 
 
 def _settings(data_dir: Path | None = None, **kw):
-    return load_settings(data_dir=str(data_dir) if data_dir else None, **kw)
+    try:
+        return load_settings(data_dir=str(data_dir) if data_dir else None, **kw)
+    except ValueError as e:
+        _fail(str(e))
 
 
 def _open(settings):
@@ -96,6 +99,7 @@ def _admin(s):
 def _run_server(settings, *, login_link: bool, banner: str = "") -> None:
     import uvicorn
 
+    from limner.server.access_log import configure_logging
     from limner.server.app import create_app, open_services
     from limner.store.users import create_login_token
 
@@ -106,7 +110,10 @@ def _run_server(settings, *, login_link: bool, banner: str = "") -> None:
             token = create_login_token(s, _admin(s), settings.login_token_minutes)
         link = f"{settings.base_url}/login?token={token}"
     app_ = create_app(settings, services=services)
-    config = uvicorn.Config(app_, host=settings.host, port=settings.port, log_level=settings.log_level, server_header=False)
+    configure_logging(settings.log_level)
+    config = uvicorn.Config(
+        app_, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False
+    )
     server = uvicorn.Server(config)
     if banner:
         typer.echo(banner)

@@ -145,7 +145,6 @@ def test_zip_bomb_is_refused_before_extraction(tmp_path: Path) -> None:
     [
         ({"max_files": 2}, "many.zip: archive has 3 entries, over the limit of 2"),
         ({"max_total_bytes": 2_500_000}, "many.zip: images in the archive declare more than 2.384 MiB"),
-        ({"max_ratio": 2}, "many.zip: member 'b.tif' expands "),
     ],
 )
 def test_limits_are_parameters(tmp_path: Path, limits: dict, expected: str) -> None:
@@ -153,17 +152,32 @@ def test_limits_are_parameters(tmp_path: Path, limits: dict, expected: str) -> N
     members = {}
     for name in ("a.tif", "b.tif"):
         buf = io.BytesIO()
-        flat.save(buf, "TIFF")  # uncompressed: 1.5 MB each, deflates very well
+        flat.save(buf, "TIFF")  # uncompressed: 1.5 MB each, deflates about 1000 times
         members[name] = buf.getvalue()
     members["c.txt"] = b"note"
     archive = make_zip(tmp_path / "many.zip", members)
-    mixed = {"max_ratio": 10_000} if "max_ratio" not in limits else {}
 
     with pytest.raises(PayloadTooLarge) as caught:
-        list(iter_zip_images(archive, tmp_path / "out", **mixed, **limits))
+        list(iter_zip_images(archive, tmp_path / "out", **limits))
     assert caught.value.detail.startswith(expected)
     assert files_in(tmp_path / "out") == []
-    assert [n for n, _ in iter_zip_images(archive, tmp_path / "ok", max_ratio=10_000)] == ["a.tif", "b.tif"]
+    # Under the default limits the same flat images are fine: small members are not ratio-checked.
+    assert [n for n, _ in iter_zip_images(archive, tmp_path / "ok")] == ["a.tif", "b.tif"]
+
+
+@pytest.mark.parametrize(("max_ratio", "refused"), [(200, True), (5000, False)])
+def test_ratio_limit_is_a_parameter(tmp_path: Path, max_ratio: int, refused: bool) -> None:
+    archive = write_zero_member(tmp_path / "zeros.zip", "plane.bmp", 20)
+    dest = tmp_path / "out"
+
+    if refused:
+        with pytest.raises(PayloadTooLarge) as caught:
+            list(iter_zip_images(archive, dest, max_ratio=max_ratio))
+        assert caught.value.detail.startswith("zeros.zip: member 'plane.bmp' expands ")
+        assert files_in(dest) == []
+    else:
+        [(name, path)] = iter_zip_images(archive, dest, max_ratio=max_ratio)
+        assert (name, path.stat().st_size) == ("plane.bmp", 20 << 20)
 
 
 def patch_declared_size(path: Path, size: int) -> None:

@@ -164,6 +164,34 @@ def test_allowed_formats(tmp_path: Path, fmt: str, suffix: str, mime: str, optio
     assert green_corner(Image.open(io.BytesIO(info.thumbnail))) == "top-left"
 
 
+@pytest.mark.parametrize(
+    ("mode", "fmt", "colour", "expected"),
+    [
+        ("1", "PNG", 1, (255, 255, 255)),
+        ("L", "PNG", 90, (90, 90, 90)),
+        ("P", "PNG", 3, None),
+        ("LA", "PNG", (90, 255), (90, 90, 90)),
+        ("CMYK", "JPEG", (0, 255, 255, 0), (255, 0, 0)),
+        ("CMYK", "TIFF", (0, 0, 0, 0), (255, 255, 255)),
+        ("I", "TIFF", 70000, (0, 0, 0)),
+        ("F", "TIFF", 0.25, (0, 0, 0)),
+        ("RGBA", "WEBP", (0, 0, 255, 255), (0, 0, 255)),
+    ],
+)
+def test_every_pixel_mode_gives_an_rgb_thumbnail(
+    tmp_path: Path, mode: str, fmt: str, colour, expected: tuple[int, int, int] | None
+) -> None:
+    path = tmp_path / f"m.{fmt.lower()}"
+    Image.new(mode, (90, 60), colour).save(path, fmt)
+    info = probe_image(path, path.name, thumb_size=30)
+
+    thumb = Image.open(io.BytesIO(info.thumbnail))
+    assert (info.format, info.width, info.height) == (fmt, 90, 60)
+    assert (thumb.mode, thumb.size) == ("RGB", (30, 20))
+    if expected is not None:
+        assert near(thumb.getpixel((15, 10)), expected, tol=12)
+
+
 def test_animated_gif_gives_its_first_frame(tmp_path: Path) -> None:
     frames = [Image.new("RGB", (50, 40), colour) for colour in ((0, 200, 0), (200, 0, 0))]
     path = tmp_path / "anim.gif"
@@ -269,7 +297,7 @@ def test_decompression_bombs_are_refused_and_the_guard_stays_on(
             probe_image(path, "evil/bomb.png")
 
     assert caught.value.status == 413
-    assert caught.value.detail.startswith(f"evil/bomb.png: image is ")
+    assert caught.value.detail.startswith("evil/bomb.png: image is ")
     assert f"{pixels:,} pixels" in caught.value.detail
     assert "decompression bomb" in caught.value.detail
     assert Image.MAX_IMAGE_PIXELS == limit_before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,3 +227,21 @@ def test_storage_from_s3_url(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) 
 
     assert isinstance(store, S3Storage)
     assert (store.bucket, store.prefix) == ("bucket-a", "some/prefix")
+    store.client.create_bucket(Bucket="bucket-a")
+    store.put_bytes("a.jpg", b"through the endpoint")
+    assert store.size("a.jpg") == len(b"through the endpoint")
+
+
+def test_public_names_and_lazy_pillow() -> None:
+    code = (
+        "import sys, limner.media as m\n"
+        "from limner.media import LocalStorage, storage_from_url\n"
+        "assert 'PIL' not in sys.modules, 'storage must not load Pillow'\n"
+        "missing = [n for n in m.__all__ if getattr(m, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert sorted(dir(m)) == sorted(m.__all__)\n"
+        "print(len(m.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "15"

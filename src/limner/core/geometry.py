@@ -315,11 +315,12 @@ def clip(kind: str, geometry: dict, width: int, height: int) -> dict | None:
     """The shape cut to the image ``[0, width] x [0, height]``; None when nothing is left.
 
     box: intersection. polygon: shapely intersection with the image; if that splits it, the largest
-    part is kept. polyline: likewise, the longest part. points: those inside. skeleton: points
-    outside become ``[0, 0, 0]`` (COCO's "not labelled"). rotated_box and ellipse cannot keep their
-    kind when cut: they come back unchanged while they overlap the image (cut them with
-    ``to_polygon`` + ``clip("polygon", ...)`` if needed). mask: its size must be the image's; an
-    empty mask gives None. tag: unchanged.
+    part is kept. polyline: likewise, the longest run. points: those inside. skeleton: visible
+    points outside become ``[0, 0, 0]`` (COCO's "not labelled"); None when no visible point is
+    left. rotated_box and ellipse cannot keep their kind when cut: they come back unchanged while
+    they overlap the image (cut them with ``to_polygon`` + ``clip("polygon", ...)`` if needed).
+    mask: its size must be the image's; an empty mask gives None. tag: unchanged. A shape already
+    inside comes back as an equal copy.
     """
     g = geometry
     if kind == "tag":
@@ -363,7 +364,7 @@ def clip(kind: str, geometry: dict, width: int, height: int) -> dict | None:
         pts = [list(p) for p in g["points"] if inside(p)]
         return {"points": pts} if pts else None
     if kind == "skeleton":
-        pts = [list(p) if p[2] > 0 and inside(p) else [0.0, 0.0, 0] for p in g["points"]]
+        pts = [[0.0, 0.0, 0] if p[2] > 0 and not inside(p) else list(p) for p in g["points"]]
         return {"points": pts} if any(p[2] > 0 for p in pts) else None
     raise ValueError(f"unknown kind {kind!r}")
 

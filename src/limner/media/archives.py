@@ -14,7 +14,7 @@ The whole archive is refused with ``ValidationError`` (naming the zip and the me
 member is a symbolic link, has an absolute path or a normalised path that climbs out of the
 archive folder (``../evil.jpg``), or cannot be read. ``PayloadTooLarge`` stops it when it has more
 than ``max_files`` entries, when the image members declare more than ``max_total_bytes`` together,
-or when an image member over 1 MiB declares more than ``max_ratio`` times its compressed size.
+or when an image member over 16 MiB declares more than ``max_ratio`` times its compressed size.
 The same limits are enforced on the bytes actually decompressed, and a member that yields more
 than its header declares is refused, so a lying header gains nothing.
 """
@@ -44,7 +44,7 @@ DEFAULT_MAX_FILES = 100_000
 DEFAULT_MAX_TOTAL_BYTES = 20 * 1024**3
 DEFAULT_MAX_RATIO = 200
 
-_RATIO_FLOOR = 1 << 20  # members up to 1 MiB cannot expand into anything harmful
+_RATIO_FLOOR = 16 << 20  # smaller members are bounded by the total limit; flat masks compress ~1000x
 _CHUNK = 1 << 20
 _JUNK_FILES = {"thumbs.db", "desktop.ini"}
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from limner import __version__
 from limner.jobs.runner import JobRunner
+from limner.server.access_log import AccessLog
 from limner.server.deps import touch_token
 from limner.server.errors import install_error_handlers
 from limner.settings import Settings, load_settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.limner = services or open_services(settings)
     install_error_handlers(app)
+    app.add_middleware(AccessLog)
 
     from limner.server.routers import ROUTERS, browser
 
