@@ -96,6 +96,12 @@ def live(request, tmp_path_factory) -> LiveServer:
     else:
         db_url = ""
     settings = load_settings({}, data_dir=str(data), database_url=db_url, port=free_port(), workers=2)
+    if schema:
+        from limner.store import Database, upgrade
+
+        db = Database(settings.db_url)
+        upgrade(db)  # a shared database is migrated explicitly, as `limner db upgrade` does
+        db.dispose()
     server, th, services = _start(settings)
     with services.db.write() as s:
         admin = create_user(s, "admin", "admin-password", is_admin=True)

@@ -99,11 +99,15 @@ def _admin(s):
 def _run_server(settings, *, login_link: bool, banner: str = "") -> None:
     import uvicorn
 
+    from limner.errors import LimnerError
     from limner.server.access_log import configure_logging
     from limner.server.app import create_app, open_services
     from limner.store.users import create_login_token
 
-    services = open_services(settings)
+    try:
+        services = open_services(settings)
+    except LimnerError as e:
+        _fail(e.detail)
     link = ""
     if login_link:
         with services.db.write() as s:

@@ -249,3 +249,13 @@ def test_label_in_use_cannot_be_deleted(admin, project):
     with pytest.raises(ApiError) as e:
         admin.delete_label(project["id"], lid)
     assert e.value.status == 409 and "used by 1 shapes" in e.value.detail
+
+
+def test_upload_of_nothing_usable_is_a_422_naming_the_file(admin, tmp_path):
+    p = admin.create_project("bad upload")
+    (tmp_path / "scan.jpg").write_bytes(b"%PDF-1.4 not an image")
+    with pytest.raises(ApiError) as e:
+        admin.upload(p["id"], [tmp_path / "scan.jpg"])
+    assert e.value.status == 422 and e.value.detail.startswith("nothing was added: scan.jpg: ")
+    assert e.value.body["counts"] == {"added": 0, "duplicates": 0, "rejected": 1}
+    assert admin.list_assets(p["id"])["total"] == 0

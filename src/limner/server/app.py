@@ -18,7 +18,8 @@ from limner.server.errors import install_error_handlers
 from limner.settings import Settings, load_settings
 from limner.store.db import Database
 from limner.store.jobs import mark_interrupted
-from limner.store.migrate import upgrade
+from limner.errors import LimnerError
+from limner.store.migrate import current_revision, head_revision, upgrade
 
 __all__ = ["Services", "create_app"]
 
@@ -38,12 +39,25 @@ class Services:
         touch_token(self.db, token_id, self._token_seen)
 
 
-def open_services(settings: Settings, *, migrate: bool = True) -> Services:
+def open_services(settings: Settings, *, migrate: bool | None = None) -> Services:
+    """Open the database, media store and job worker.
+
+    The embedded SQLite database migrates itself; a shared database (PostgreSQL) is migrated by
+    `limner db upgrade`, once, and a server finding it behind refuses to start with that advice.
+    """
     from limner.media.storage import storage_from_url
 
     db = Database(settings.db_url)
-    if migrate:
+    if migrate if migrate is not None else db.is_sqlite:
         upgrade(db)
+    else:
+        have, need = current_revision(db), head_revision()
+        if have != need:
+            db.dispose()
+            raise LimnerError(
+                f"the database is at schema revision {have or '(empty)'} and this Limner needs {need}: "
+                "run `limner db upgrade` with the same LIMNER_DATABASE_URL first"
+            )
     with db.write() as s:
         n = mark_interrupted(s)
     if n:

@@ -45,7 +45,10 @@ def list_assets(
 
 @router.post("/projects/{project_id}/assets", status_code=201)
 def upload_assets(project_id: int, files: list[UploadFile] = File(...), ctx: Ctx = Depends(get_ctx)) -> dict:
-    """Upload images (several at once, zips included); answers what was added, skipped or rejected."""
+    """Upload images (several at once, zips included); answers what was added, skipped or rejected.
+
+    When no file at all could be added, the answer is 422 naming the first rejected file, with the
+    same report in the body."""
     from limner.media.sources import expand_sources
 
     svc = ctx.services
@@ -75,7 +78,13 @@ def upload_assets(project_id: int, files: list[UploadFile] = File(...), ctx: Ctx
             svc.db, svc.storage, project_id, sources, actor_id=ctx.user.id, thumb_size=svc.settings.thumbnail_size,
             max_bytes=limit, workers=svc.settings.workers,
         )
-    return report.to_dict()
+    body = report.to_dict()
+    if not report.added and not report.duplicates and report.rejected:
+        first = report.rejected[0]
+        more = f" (and {len(report.rejected) - 1} more files)" if len(report.rejected) > 1 else ""
+        detail = first["reason"] if first["reason"].startswith(first["name"]) else f"{first['name']}: {first['reason']}"
+        raise ValidationError(f"nothing was added: {detail}{more}", field="files", **body)
+    return body
 
 
 @router.post("/projects/{project_id}/assets/import", status_code=202)
@@ -139,9 +148,8 @@ def _send(ctx: Ctx, request: Request, key: str, etag: str, mime: str) -> Respons
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     storage = ctx.services.storage
-    local = getattr(storage, "path", None)
-    if local is not None:
-        return FileResponse(local(key), media_type=mime, headers=headers)
+    if getattr(storage, "is_local", False):
+        return FileResponse(storage.path(key), media_type=mime, headers=headers)
     return StreamingResponse(storage.open(key), media_type=mime, headers=headers)
 
 
