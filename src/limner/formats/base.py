@@ -1,0 +1,121 @@
+"""What every format module shares: its error type, its report, and atomic file writing.
+
+A format module is ~300 lines of functions (see formats/coco.py): pure converters between the
+format's records and `core.Dataset`, and `read(path, **options) -> (Dataset, Report)` /
+`write(dataset, path, **options) -> Report` as the only I/O, registered with
+`limner.formats.register`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from limner.errors import ValidationError
+
+__all__ = ["FormatError", "Report", "atomic_write", "load_json", "parse_xml"]
+
+
+class FormatError(ValidationError):
+    """A file that cannot be read as the format says; the message names the file and the line,
+    key or element."""
+
+    def __init__(self, file: str | Path, message: str, *, line: int | None = None, key: str | None = None):
+        where = str(file) + (f":{line}" if line is not None else "") + (f" ({key})" if key else "")
+        super().__init__(f"{where}: {message}", field=key)
+        self.file = str(file)
+        self.line = line
+        self.key = key
+
+
+@dataclass
+class Report:
+    """What a read or a write could not carry over, counted, and the problems met, each named.
+
+    `drop("polygons written as their bounding boxes")` counts a conversion; `summary()` prints
+    "YOLO detect: 37 polygons written as their bounding boxes".
+    """
+
+    format: str = ""
+    dropped: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    missing_images: list[str] = field(default_factory=list)
+    items: int = 0
+    shapes: int = 0
+
+    def drop(self, what: str, n: int = 1) -> None:
+        self.dropped[what] += n
+
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.format}: {n} {what}" for what, n in sorted(self.dropped.items())]
+        if self.missing_images:
+            lines.append(f"{self.format}: {len(self.missing_images)} images not found (e.g. {self.missing_images[0]})")
+        lines += self.problems
+        return lines
+
+    def to_dict(self) -> dict:
+        return {
+            "format": self.format,
+            "items": self.items,
+            "shapes": self.shapes,
+            "dropped": dict(self.dropped),
+            "problems": self.problems,
+            "missing_images": self.missing_images,
+            "summary": self.summary(),
+        }
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file; a syntax error names the file, line and column."""
+    data = Path(path).read_bytes()
+    try:
+        import orjson
+
+        return orjson.loads(data)
+    except ImportError:
+        pass
+    except ValueError:
+        pass  # fall through to the standard parser for a precise position
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise FormatError(path, f"not valid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
+    except UnicodeDecodeError as e:
+        raise FormatError(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+
+
+def parse_xml(path: Path):
+    """Parse an XML file safely (no entity expansion, no external entities); errors name the line."""
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+    from xml.etree.ElementTree import ParseError
+
+    try:
+        return DET.parse(str(path))
+    except ParseError as e:
+        line = e.position[0] if getattr(e, "position", None) else None
+        raise FormatError(path, f"not well-formed XML: {e}", line=line) from None
+    except DefusedXmlException as e:
+        raise FormatError(path, f"refused XML: {type(e).__name__} (entities and DTDs are not allowed)") from None
