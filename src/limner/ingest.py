@@ -136,11 +136,31 @@ def ingest(
     return report
 
 
+def _internal_host(url: str) -> bool:
+    """Whether the URL's host is this machine or a private network (a manager must not make the
+    server fetch from inside its own network)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    try:
+        addrs = {ai[4][0] for ai in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False  # unresolvable: the download itself reports it
+    for a in addrs:
+        ip = ipaddress.ip_address(a.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            return True
+    return False
+
+
 def source_paths_allowed(paths: list[str], is_admin: bool, roots: list) -> str | None:
     """Why these server paths may not be imported by this user, or None when they may.
 
-    URLs are open to managers; server paths to administrators, or to managers inside the
-    configured import roots (LIMNER_IMPORT_ROOTS).
+    Public http(s) URLs are open to managers; server paths and internal addresses to
+    administrators, and server paths inside the configured import roots (LIMNER_IMPORT_ROOTS)
+    to managers.
     """
     from pathlib import Path
 
@@ -148,6 +168,8 @@ def source_paths_allowed(paths: list[str], is_admin: bool, roots: list) -> str |
         if "://" in p:
             if not p.startswith(("http://", "https://")):
                 return f"{p}: only http and https URLs can be imported"
+            if not is_admin and _internal_host(p):
+                return f"{p}: only administrators may import from this machine or private network addresses"
             continue
         if is_admin:
             continue

@@ -259,3 +259,19 @@ def test_upload_of_nothing_usable_is_a_422_naming_the_file(admin, tmp_path):
     assert e.value.status == 422 and e.value.detail.startswith("nothing was added: scan.jpg: ")
     assert e.value.body["counts"] == {"added": 0, "duplicates": 0, "rejected": 1}
     assert admin.list_assets(p["id"])["total"] == 0
+
+
+def test_managers_cannot_import_server_paths_or_internal_urls(admin, live, images):
+    p = admin.create_project("guarded")
+    _, manager = live.new_user("mgr")
+    admin.add_member(p["id"], manager.me()["username"], "manager")
+    for path, words in [
+        (str(images), "only administrators may import server paths"),
+        ("http://127.0.0.1:9/x.jpg", "this machine or private network addresses"),
+        ("http://10.1.2.3/x.jpg", "this machine or private network addresses"),
+        ("ftp://example.org/x.jpg", "only http and https URLs"),
+    ]:
+        with pytest.raises(ApiError) as e:
+            manager.import_paths(p["id"], [path])
+        assert e.value.status in (403,) and words in e.value.detail, (path, e.value.detail)
+    assert admin.list_jobs(p["id"]) == []
