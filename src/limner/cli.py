@@ -309,7 +309,7 @@ def assets_add(
 
     settings = _settings(data_dir, workers=workers)
     db = _open(settings)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
     with db.read() as s:
         pid = _project_id(s, project)
     storage = storage_from_url(settings.media_location)
@@ -325,7 +325,7 @@ def assets_add(
                 max_bytes=settings.max_upload_mb * 1024 * 1024, workers=settings.workers, total=len(sources),
                 progress=lambda done, _n: bar.update(task, completed=done),
             )
-    out = Console()
+    out = Console(soft_wrap=True, highlight=False, markup=False)
     out.print(
         f"added {len(report.added)}, skipped {len(report.duplicates)} already in the project, rejected {len(report.rejected)}"
     )
@@ -339,6 +339,11 @@ def assets_add(
     db.dispose()
     if not report.added and report.rejected:
         raise typer.Exit(1)
+
+
+from limner import cli_formats  # noqa: E402
+
+cli_formats.register(app, _open, _settings, _fail, _project_id, DataDir)
 
 
 def main() -> None:

@@ -223,3 +223,26 @@ def test_a_file_that_is_not_a_zip(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as caught:
         list(iter_zip_images(fake, tmp_path / "out", name="uploads/photos.zip"))
     assert caught.value.detail == "uploads/photos.zip: not a readable zip archive (File is not a zip file)"
+
+
+def test_extract_all_keeps_layout_and_refuses_traversal(tmp_path):
+    import zipfile as _zf
+
+    from limner.media.archives import extract_all
+
+    good = tmp_path / "ds.zip"
+    with _zf.ZipFile(good, "w") as zf:
+        zf.writestr("annotations/instances_train.json", "{}")
+        zf.writestr("images/train/a.jpg", b"x")
+        zf.writestr("__MACOSX/._a.jpg", b"junk")
+    names = extract_all(good, tmp_path / "out")
+    assert sorted(names) == ["annotations/instances_train.json", "images/train/a.jpg"]
+    assert (tmp_path / "out/annotations/instances_train.json").read_text() == "{}"
+    evil = tmp_path / "evil.zip"
+    with _zf.ZipFile(evil, "w") as zf:
+        zf.writestr("ok.json", "{}")
+        zf.writestr("../../etc/evil.json", "{}")
+    with pytest.raises(ValidationError) as e:
+        extract_all(evil, tmp_path / "out2")
+    assert "points outside the archive folder" in e.value.detail
+    assert not (tmp_path / "out2").exists() or list((tmp_path / "out2").rglob("*")) == []

@@ -211,8 +211,9 @@ class LabelSchema:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def check_attributes(self, label: Label, values: dict | None, where: str) -> dict:
-        """Fill defaults, refuse unknown names, wrong types and missing required values."""
+    def check_attributes(self, label: Label, values: dict | None, where: str, *, required: bool = True) -> dict:
+        """Fill defaults, refuse unknown names, wrong types and (unless `required` is False, as for
+        imported pre-labels) missing required values."""
         values = values or {}
         if not isinstance(values, dict):
             raise ValidationError(f"{where}: attributes must be an object", field=f"{where}.attributes")
@@ -231,7 +232,7 @@ class LabelSchema:
                     raise ValidationError(f"{where}: {e.detail}", field=f"{where}.attributes.{a.name}") from None
             elif a.default is not None:
                 out[a.name] = a.default
-            elif a.required:
+            elif a.required and required:
                 raise ValidationError(
                     f"{where}: required attribute {a.name!r} of label {label.name!r} is missing",
                     field=f"{where}.attributes.{a.name}",

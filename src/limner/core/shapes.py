@@ -181,10 +181,12 @@ def validate_shape(
     schema: LabelSchema | None = None,
     height: int | None = None,
     width: int | None = None,
+    require_attributes: bool = True,
 ) -> Shape:
     """Build a Shape from wire data, checking kind, geometry, label and attributes.
 
-    Every error names the shape as ``shapes[index]`` and the rule it breaks.
+    Every error names the shape as ``shapes[index]`` and the rule it breaks. Imports pass
+    `require_attributes=False`: a pre-label may lack what only a person can fill in.
     """
     where = f"shapes[{index}]"
     if not isinstance(data, dict):
@@ -208,7 +210,7 @@ def validate_shape(
     )
     attributes = data.get("attributes") or {}
     if label is not None:
-        attributes = schema.check_attributes(label, attributes, where)
+        attributes = schema.check_attributes(label, attributes, where, required=require_attributes)
     elif not isinstance(attributes, dict):
         raise ValidationError(f"{where}: attributes must be an object", field=f"{where}.attributes")
     z = data.get("z_order", 0)

@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_MAX_FILES",
     "DEFAULT_MAX_TOTAL_BYTES",
     "DEFAULT_MAX_RATIO",
+    "extract_all",
     "iter_zip_images",
     "zip_members_report",
 ]
@@ -100,6 +101,52 @@ def iter_zip_images(
                 target.unlink(missing_ok=True)
                 raise
             yield member, target
+
+
+def extract_all(
+    zip_path: Path,
+    dest: Path,
+    *,
+    name: str | None = None,
+    max_files: int = DEFAULT_MAX_FILES,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+) -> list[str]:
+    """Extract every member (a whole dataset: annotation files and images) at its own relative
+    path under ``dest``, with the same refusals and limits as the image functions, counting all
+    members. Returns the extracted names."""
+    label = name or Path(zip_path).name
+    dest = Path(dest)
+    out: list[str] = []
+    with _open_zip(zip_path, label) as zf:
+        infos = zf.infolist()
+        if len(infos) > max_files:
+            raise PayloadTooLarge(f"{label}: archive has {len(infos):,} entries, over the limit of {max_files:,}", field=label)
+        members = []
+        declared = 0
+        for info in infos:
+            member = _safe_name(info, label)
+            if info.is_dir() or _is_junk(member):
+                continue
+            if _ratio_exceeded(info.file_size, info.compress_size, max_ratio):
+                raise _ratio_error(label, member, info.file_size, info.compress_size, max_ratio)
+            declared += info.file_size
+            if declared > max_total_bytes:
+                raise PayloadTooLarge(
+                    f"{label}: the archive declares more than {_size(max_total_bytes)} uncompressed", field=label
+                )
+            members.append((member, info))
+        total = 0
+        for member, info in members:
+            target = dest.joinpath(*member.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                total = _extract(zf, info, member, target, label, total, max_total_bytes, max_ratio)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+            out.append(member)
+    return out
 
 
 def _open_zip(zip_path: Path, label: str) -> zipfile.ZipFile:

@@ -39,6 +39,8 @@ POLICY: dict[str, str] = {
     "jobs.view": "viewer",
     "jobs.cancel": "manager",
     "audit.view": "manager",
+    "project.export": "viewer",
+    "project.import": "manager",
 }
 
 

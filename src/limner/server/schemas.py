@@ -24,6 +24,7 @@ __all__ = [
     "AnnotationIn",
     "CommentIn",
     "CommentPatch",
+    "ExportIn",
 ]
 
 
@@ -125,3 +126,17 @@ class CommentIn(BaseModel):
 class CommentPatch(BaseModel):
     body: str | None = None
     resolved: bool | None = None
+
+
+class ExportIn(BaseModel):
+    format: str
+    statuses: list[str] | None = None
+    labels: list[str] | None = None
+    task_id: int | None = None
+    owner: str | None = Field(None, description="whose annotation; default: the latest by a person per asset")
+    include_models: bool = False
+    include_images: bool = False
+    split: str | None = Field(None, description="e.g. train=0.8,val=0.1,test=0.1")
+    seed: int = 0
+    stratify: bool = True
+    remap: dict[str, str | None] | None = Field(None, description="old label -> new label, or null to drop")

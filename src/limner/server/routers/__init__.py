@@ -7,6 +7,7 @@ from limner.server.routers import (
     auth,
     browser,
     comments,
+    exchange,
     jobs,
     labels,
     members,
@@ -29,6 +30,7 @@ ROUTERS = [
     comments.router,
     jobs.router,
     audit.router,
+    exchange.router,
 ]
 
 __all__ = ["ROUTERS", "browser"]

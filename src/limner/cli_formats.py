@@ -1,0 +1,176 @@
+"""`limner convert`, `limner export` and `limner import`: datasets in and out, with progress."""
+
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["register"]
+
+
+def _status(console, text: str):
+    return console.status(text, spinner="dots")
+
+
+def _print_result(console, result: dict) -> None:
+    rep = result.get("report") or {}
+    for line in rep.get("summary", []):
+        console.print(f"  {line}")
+    checks = (result.get("checks") or {}).get("counts") or {}
+    if checks:
+        console.print("  checks: " + ", ".join(f"{k} {v}" for k, v in sorted(checks.items())))
+    if result.get("splits"):
+        console.print("  splits: " + ", ".join(f"{k} {v}" for k, v in sorted(result["splits"].items())))
+
+
+def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_dir_option) -> None:
+    DataDir = data_dir_option
+
+    @app.command()
+    def formats() -> None:
+        """List the dataset formats Limner reads and writes."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from limner.formats import FORMATS, names
+
+        names()
+        t = Table("format", "read", "write", "what it is")
+        for f in sorted(FORMATS.values(), key=lambda f: f.name):
+            t.add_row(f.name, "yes" if f.read else "", "yes" if f.write else "", f.description)
+        Console().print(t)
+
+    @app.command()
+    def convert(
+        src: Annotated[Path, typer.Argument(help="Dataset folder or file to read.")],
+        out: Annotated[Path, typer.Argument(help="Folder to write.")],
+        to: Annotated[str, typer.Option("--to", help="Format to write (see `limner formats`).")],
+        from_: Annotated[Optional[str], typer.Option("--from", help="Format to read; found by itself when omitted.")] = None,
+        include_images: Annotated[bool, typer.Option(help="Copy the images into the output.")] = False,
+        split: Annotated[Optional[str], typer.Option(help="Re-split, e.g. train=0.8,val=0.1,test=0.1.")] = None,
+        seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+        remap: Annotated[Optional[str], typer.Option(help="Rename or merge labels: old=new,other=new,drop=")] = None,
+    ) -> None:
+        """Convert a dataset between formats, no server needed."""
+        from rich.console import Console
+
+        from limner.errors import LimnerError
+        from limner.exchange_jobs import export_to_folder
+        from limner.formats import get, read
+
+        console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
+        try:
+            get(to)
+            with _status(console, f"reading {src}"):
+                ds, rep, fmt = read(src, from_)
+            console.print(f"read {src} as {fmt}: {len(ds.items)} images, {sum(len(i.shapes) for i in ds.items)} shapes, {len(ds.schema)} labels")
+            for line in rep.summary():
+                console.print(f"  {line}")
+            with _status(console, f"writing {to} to {out}"):
+                result = export_to_folder(ds, to, out, include_images=include_images, split=split, seed=seed, remap=remap)
+        except LimnerError as e:
+            fail(e.detail)
+        console.print(f"wrote {out} as {to}")
+        _print_result(console, result)
+
+    @app.command("export")
+    def export_cmd(
+        project: Annotated[str, typer.Argument(help="Project id or name.")],
+        out: Annotated[Path, typer.Argument(help="Folder to write.")],
+        format: Annotated[str, typer.Option("--format", "-f", help="Format to write.")],
+        status: Annotated[Optional[list[str]], typer.Option(help="Only assets with this status (repeatable).")] = None,
+        label: Annotated[Optional[list[str]], typer.Option(help="Only these labels (repeatable).")] = None,
+        owner: Annotated[Optional[str], typer.Option(help="Whose annotation (default: the latest by a person).")] = None,
+        include_images: Annotated[bool, typer.Option(help="Copy the images into the output.")] = False,
+        split: Annotated[Optional[str], typer.Option(help="Split, e.g. train=0.8,val=0.1,test=0.1.")] = None,
+        seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+        remap: Annotated[Optional[str], typer.Option(help="Rename or merge labels: old=new,drop=")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Export a project's annotations in a format."""
+        from rich.console import Console
+
+        from limner.errors import LimnerError
+        from limner.exchange import project_dataset
+        from limner.exchange_jobs import export_to_folder
+        from limner.media.storage import storage_from_url
+
+        console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
+        settings = settings_of(data_dir)
+        db = open_db(settings)
+        try:
+            with db.read() as s:
+                pid = project_id_of(s, project)
+            with _status(console, "reading the project"):
+                ds = project_dataset(db, pid, storage_from_url(settings.media_location), statuses=status, labels=label, owner=owner)
+            with _status(console, f"writing {len(ds.items)} images as {format}"):
+                result = export_to_folder(ds, format, out, include_images=include_images, split=split, seed=seed, remap=remap)
+        except LimnerError as e:
+            fail(e.detail)
+        finally:
+            db.dispose()
+        console.print(f"exported {result['items']} images, {result['shapes']} shapes to {out} as {format}")
+        _print_result(console, result)
+
+    @app.command("import")
+    def import_cmd(
+        project: Annotated[str, typer.Argument(help="Project id or name.")],
+        src: Annotated[Path, typer.Argument(help="Dataset folder, file or zip.")],
+        format: Annotated[Optional[str], typer.Option("--format", "-f", help="Format; found by itself when omitted.")] = None,
+        owner: Annotated[str, typer.Option(help="Whose annotations the shapes become, e.g. model:yolo for pre-labels.")] = "import",
+        images: Annotated[bool, typer.Option(help="Add the dataset's images that match no asset.")] = True,
+        create_labels: Annotated[bool, typer.Option(help="Create labels the project lacks (else refuse).")] = True,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Import a dataset into a project: images and annotations, or pre-labels onto existing assets
+        matched by file name. All or nothing."""
+        import tempfile
+
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from limner.errors import LimnerError
+        from limner.exchange import import_dataset
+        from limner.formats import read
+        from limner.media.archives import extract_all
+        from limner.media.storage import storage_from_url
+
+        console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
+        settings = settings_of(data_dir)
+        db = open_db(settings)
+        try:
+            with db.read() as s:
+                pid = project_id_of(s, project)
+            with tempfile.TemporaryDirectory(prefix="limner-import-") as tmp:
+                root = src
+                if src.is_file() and src.suffix.lower() == ".zip":
+                    extract_all(src, Path(tmp))
+                    root = Path(tmp)
+                with _status(console, f"reading {src}"):
+                    ds, rep, fmt = read(root, format)
+                console.print(f"read {src} as {fmt}: {len(ds.items)} images, {sum(len(i.shapes) for i in ds.items)} shapes")
+                for line in rep.summary():
+                    console.print(f"  {line}")
+                with Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=console) as bar:
+                    t = bar.add_task("importing", total=1.0)
+                    summary = import_dataset(
+                        db, storage_from_url(settings.media_location), pid, ds, owner=owner, actor_id=None,
+                        with_images=images, create_labels=create_labels, thumb_size=settings.thumbnail_size,
+                        workers=settings.workers, progress=lambda f, m: bar.update(t, completed=f, description=m),
+                    )
+        except LimnerError as e:
+            fail(e.detail)
+        finally:
+            db.dispose()
+        out = summary.to_dict()
+        typer.echo(
+            f"imported {out['shapes']} shapes on {out['annotations']} images as {owner!r} "
+            f"({out['assets_added']} images added, {out['assets_matched']} matched, {out['unmatched_count']} not matched)"
+        )
+        if out["labels_created"]:
+            typer.echo("labels created: " + ", ".join(out["labels_created"]))
+        for name in out["unmatched"][:20]:
+            typer.echo(f"  not matched: {name}")
+        for r in out["rejected"][:20]:
+            typer.echo(f"  rejected {r['name']}: {r['reason']}")

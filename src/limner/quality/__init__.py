@@ -1,0 +1,1 @@
+"""Quality control: checks, agreement and consensus on core objects."""
