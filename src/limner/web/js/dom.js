@@ -39,13 +39,6 @@ export const fmt = new Intl.NumberFormat();
 // "in_progress" → "in progress"
 export const statusText = (s) => String(s || "").replace(/_/g, " ");
 
-// Black or white text, whichever reads better on the colour (#rrggbb).
-export function inkOn(hex) {
-  const n = parseInt(String(hex).slice(1), 16);
-  const r = (n >> 16) & 255, g = (n >> 8) & 255, b = n & 255;
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#111" : "#fff";
-}
-
 export function swatch(color) {
   return h("span.swatch", { style: { background: color }, "aria-hidden": "true" });
 }

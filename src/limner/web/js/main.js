@@ -70,6 +70,9 @@ function unmount() {
 }
 
 function route() {
+  if (!location.hash || location.hash === "#" || location.hash === "#/") {
+    history.replaceState(history.state, "", "#/projects"); // the default page, spelled out
+  }
   const { raw, path, query } = parseHash();
   if (current && current.hash === raw) return;
   let found = null, params = [];

@@ -18,7 +18,7 @@ const FILTERS = ["status", "label", "name"];
 export function gridQuery(filters, extra = {}) {
   const q = new URLSearchParams();
   for (const k of FILTERS) if (filters[k]) q.set(k, filters[k]);
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== "" && v !== 0) q.set(k, String(v));
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : "";
 }
@@ -160,7 +160,7 @@ export function mount(root, { params, query, app, signal }) {
   function go(changes, replace = false) {
     const f = { ...filters, ...changes };
     if (!("offset" in changes)) f.offset = 0;
-    const hash = `#/projects/${pid}${gridQuery(f, { offset: f.offset })}`;
+    const hash = `#/projects/${pid}${gridQuery(f, { offset: f.offset || null })}`;
     if (replace) app.replace(hash);
     else app.navigate(hash);
   }

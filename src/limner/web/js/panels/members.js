@@ -41,7 +41,8 @@ export function membersPanel({ projectId, role, signal }) {
     list.replaceChildren(
       ...members.map((m) =>
         h("li.member-row", { dataset: { username: m.username } },
-          h("span.member-name", {}, m.display_name || m.username, m.display_name ? h("span.muted", {}, ` @${m.username}`) : null),
+          h("span.member-name", { title: m.username }, m.display_name || m.username,
+            m.display_name && m.display_name !== m.username ? h("span.muted", {}, ` @${m.username}`) : null),
           canEdit ? roleSelect(m) : h("span.role-badge", {}, m.role),
         ),
       ),

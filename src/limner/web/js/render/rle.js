@@ -89,12 +89,9 @@ export function rleBounds(rle) {
         y0 = Math.min(y0, first % h);
         y1 = Math.max(y1, (last % h) + 1);
       } else {
-        // the run wraps into the next column: it covers the top of one and the bottom of another
-        y0 = Math.min(y0, c1 - c0 > 1 ? 0 : Math.min(first % h, 0 + (c1 > c0 ? 0 : first % h)));
-        y1 = Math.max(y1, c1 - c0 > 1 ? h : h);
-        if (c1 - c0 === 1 && first % h > last % h + 1) {
-          // two pieces: [first%h, h) in c0 and [0, last%h] in c1: rows 0..h in all
-        }
+        // the run wraps: it reaches the bottom of column c0 and starts at the top of c1
+        y0 = 0;
+        y1 = h;
       }
     }
     pos += n;
