@@ -193,6 +193,8 @@ def test_asset_filters_and_paging(admin, project, live):
     page = admin.list_assets(project["id"], offset=2, limit=2)
     assert page["total"] == 6 and [a["id"] for a in page["items"]] == ids[2:4]
     assert [a["id"] for a in admin.iter_assets(project["id"], page=4)] == ids
+    assert [a["id"] for a in admin.list_assets(project["id"], before=ids[4], limit=2)["items"]] == ids[2:4]
+    assert [a["id"] for a in admin.list_assets(project["id"], before=ids[0])["items"]] == []
     with pytest.raises(ApiError) as e:
         admin.list_assets(project["id"], limit=5000)
     assert e.value.field == "limit"

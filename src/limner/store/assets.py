@@ -70,6 +70,7 @@ def list_assets(
     name: str | None = None,
     offset: int = 0,
     after: int | None = None,
+    before: int | None = None,
     limit: int = 100,
 ) -> dict:
     """One page of assets with a total; set-based: three queries whatever the page size."""
@@ -101,11 +102,14 @@ def list_assets(
     where = and_(*conds)
     total = s.scalar(select(func.count()).select_from(Asset).where(where))
     q = select(*_COLUMNS).where(where)
-    if after is not None:
-        q = q.where(Asset.id > after)
+    if before is not None:  # the page just before an id, for walking back from any asset
+        rows = s.execute(q.where(Asset.id < before).order_by(Asset.id.desc()).limit(limit)).all()[::-1]
     else:
-        q = q.offset(offset)
-    rows = s.execute(q.order_by(Asset.id).limit(limit)).all()
+        if after is not None:
+            q = q.where(Asset.id > after)
+        else:
+            q = q.offset(offset)
+        rows = s.execute(q.order_by(Asset.id).limit(limit)).all()
     items = [asset_dict(r) for r in rows]
     if items:
         by_id = {it["id"]: it for it in items}

@@ -27,19 +27,21 @@ def list_assets(
     name: str | None = None,
     offset: int = 0,
     after: int | None = None,
+    before: int | None = None,
     limit: int = 100,
     ctx: Ctx = Depends(get_ctx),
 ) -> dict:
     """A page of assets with status, shape counts and each annotation's owner and revision.
 
-    Page with `offset` (and the `total`), or with `after` = the last id of the previous page.
+    Page with `offset` (and the `total`), or with `after` = the last id of the previous page, or
+    `before` = the first id of the next page (walking backwards).
     """
     with ctx.read() as s:
         projects.get_project(s, project_id)
         ctx.authorize(s, project_id, "assets.view")
         return assets.list_assets(
             s, project_id, status=status, assignee=assignee, label=label, task_id=task_id, name=name,
-            offset=offset, after=after, limit=limit,
+            offset=offset, after=after, before=before, limit=limit,
         )
 
 
