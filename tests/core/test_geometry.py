@@ -487,7 +487,9 @@ def test_box_iou_matches_pycocotools():
         for j in range(0, 30, 5):
             assert iou("box", box(*a[i]), "box", box(*b[j])) == approx(ref[i, j], 1e-12)
             # the shapely path agrees with the closed form
-            assert iou("box", box(*a[i]), "rotated_box", rbox(b[j][0] + b[j][2] / 2, b[j][1] + b[j][3] / 2, b[j][2], b[j][3], 0)) == approx(ref[i, j], 1e-9)
+            x, y, w, h = b[j]
+            same_box = rbox(x + w / 2, y + h / 2, w, h, 0)
+            assert iou("box", box(*a[i]), "rotated_box", same_box) == approx(ref[i, j], 1e-9)
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -497,7 +499,9 @@ def test_mask_iou_matches_pycocotools(seed):
     ma = (rng.random((h, w)) < 0.5).astype(np.uint8)
     mb = (rng.random((h, w)) < rng.uniform(0.1, 0.9)).astype(np.uint8)
     ra, rb = encode(ma), encode(mb)
-    ref = mask_utils.iou([{"size": ra["size"], "counts": ra["counts"].encode()}], [{"size": rb["size"], "counts": rb["counts"].encode()}], [0])
+    coco_a = {"size": ra["size"], "counts": ra["counts"].encode()}
+    coco_b = {"size": rb["size"], "counts": rb["counts"].encode()}
+    ref = mask_utils.iou([coco_a], [coco_b], [0])
     assert iou("mask", {"rle": ra}, "mask", {"rle": rb}, height=h, width=w) == approx(float(ref[0, 0]), 1e-12)
 
 
@@ -583,11 +587,14 @@ def test_oks_matches_pycocotools_cocoeval(capsys):
         pts = rng.uniform(20, 180, (k, 2))
         if did <= 2:  # two detections near ground truths 1 and 2
             pts = np.asarray(gts[did - 1]["keypoints"]).reshape(k, 3)[:, :2] + rng.normal(0, 3, (k, 2))
-        dts.append(
-            {"image_id": 1, "category_id": 1, "score": 1.0 - did / 10, "keypoints": np.concatenate([pts, np.ones((k, 1))], 1).ravel().tolist()}
-        )
+        kps = np.concatenate([pts, np.ones((k, 1))], axis=1).ravel().tolist()
+        dts.append({"image_id": 1, "category_id": 1, "score": 1.0 - did / 10, "keypoints": kps})
     coco = COCO()
-    coco.dataset = {"images": [{"id": 1, "width": 200, "height": 200}], "annotations": gts, "categories": [{"id": 1, "name": "person"}]}
+    coco.dataset = {
+        "images": [{"id": 1, "width": 200, "height": 200}],
+        "annotations": gts,
+        "categories": [{"id": 1, "name": "person"}],
+    }
     coco.createIndex()
     res = coco.loadRes(dts)
     ev = COCOeval(coco, res, "keypoints")

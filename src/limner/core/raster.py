@@ -103,19 +103,29 @@ def _fill_rings(rings: list[np.ndarray], height: int, width: int) -> np.ndarray:
 
     For every edge and every row whose centre line ``y = r + 0.5`` it crosses (``ymin <= y < ymax``),
     the crossing toggles the parity of every pixel whose centre is at or right of it; a cumulative
-    sum along each row then gives the parity, i.e. inside or out.
+    sum along each row then gives the parity, i.e. inside or out. Only the window of rows and
+    columns the rings span is worked on, so a small shape on a large image costs little.
     """
-    stride = width + 1
+    out = np.zeros((height, width), np.uint8)
+    rings = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings]
+    rings = [r for r in rings if len(r) >= 3]
+    if not rings:
+        return out
+    allp = np.concatenate(rings)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    c0, c1 = (int(np.clip(v, 0, width)) for v in (np.floor(lo[0]), np.ceil(hi[0])))
+    r0w, r1w = (int(np.clip(v, 0, height)) for v in (np.floor(lo[1]), np.ceil(hi[1])))
+    if c0 >= c1 or r0w >= r1w:
+        return out
+    ww = c1 - c0
+    stride = ww + 1
     rows_all, cols_all = [], []
-    for ring in rings:
-        p = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
-        if len(p) < 3:
-            continue
+    for p in rings:
         q = np.roll(p, -1, axis=0)
         ylo = np.minimum(p[:, 1], q[:, 1])
         yhi = np.maximum(p[:, 1], q[:, 1])
-        r0 = np.clip(np.ceil(ylo - 0.5), 0, height).astype(np.int64)
-        r1 = np.clip(np.ceil(yhi - 0.5), 0, height).astype(np.int64)
+        r0 = np.clip(np.ceil(ylo - 0.5), r0w, r1w).astype(np.int64)
+        r1 = np.clip(np.ceil(yhi - 0.5), r0w, r1w).astype(np.int64)
         n = r1 - r0
         if not n.any():
             continue
@@ -124,14 +134,16 @@ def _fill_rings(rings: list[np.ndarray], height: int, width: int) -> np.ndarray:
         rows = r0[edge] + (np.arange(edge.size) - start)
         px, py, qx, qy = p[edge, 0], p[edge, 1], q[edge, 0], q[edge, 1]
         x = px + (rows + 0.5 - py) * (qx - px) / (qy - py)
-        cols = np.clip(np.ceil(x - 0.5), 0, width).astype(np.int64)
-        rows_all.append(rows)
+        cols = np.clip(np.ceil(x - 0.5), c0, c1).astype(np.int64) - c0
+        rows_all.append(rows - r0w)
         cols_all.append(cols)
     if not rows_all:
-        return np.zeros((height, width), np.uint8)
+        return out
+    hh = r1w - r0w
     idx = np.concatenate(rows_all) * stride + np.concatenate(cols_all)
-    toggles = np.bincount(idx, minlength=height * stride).reshape(height, stride)[:, :width]
-    return (np.cumsum(toggles, axis=1) & 1).astype(np.uint8)
+    toggles = np.bincount(idx, minlength=hh * stride).reshape(hh, stride)[:, :ww]
+    out[r0w:r1w, c0:c1] = np.cumsum(toggles, axis=1) & 1
+    return out
 
 
 def _fill_ellipse(g: dict, height: int, width: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 pycocotools decodes without bounds checks, so every RLE is checked here first: its counts must add
 up to height × width. The compressed string form is parsed in pure Python for that check (it is
 COCO's own variable-length encoding: 5 data bits per character, offset by 48, with a continuation
-bit, and counts after the second stored as deltas).
+bit, and each count from the fourth on stored as a delta from the count two before it).
 """
 
 from __future__ import annotations
@@ -41,41 +41,42 @@ def counts_from_string(s: str) -> list[int]:
     return counts
 
 
-def check_rle(rle: Any, height: int | None, width: int | None, where: str) -> dict:
+def check_rle(rle: Any, height: int | None, width: int | None, where: str, *, field_prefix: str | None = None) -> dict:
     """Return the RLE in compressed-string form after checking size and counts."""
+    f = f"{field_prefix or where}.rle"
     if not isinstance(rle, dict) or "size" not in rle or "counts" not in rle:
-        raise ValidationError(f"{where}: a mask needs rle with size [height, width] and counts", field=f"{where}.rle")
+        raise ValidationError(f"{where}: a mask needs rle with size [height, width] and counts", field=f)
     size = rle["size"]
     if (
         not isinstance(size, (list, tuple))
         or len(size) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
     ):
-        raise ValidationError(f"{where}: rle size must be [height, width] in pixels, got {size!r}", field=f"{where}.rle.size")
+        raise ValidationError(f"{where}: rle size must be [height, width] in pixels, got {size!r}", field=f"{f}.size")
     h, w = int(size[0]), int(size[1])
     if height is not None and width is not None and (h, w) != (height, width):
         raise ValidationError(
             f"{where}: mask size {h}x{w} (height x width) differs from the image's {height}x{width}",
-            field=f"{where}.rle.size",
+            field=f"{f}.size",
         )
     counts = rle["counts"]
     if isinstance(counts, str):
         try:
             runs = counts_from_string(counts)
         except ValueError as e:
-            raise ValidationError(f"{where}: rle counts are not valid COCO RLE: {e}", field=f"{where}.rle.counts") from None
+            raise ValidationError(f"{where}: rle counts are not valid COCO RLE: {e}", field=f"{f}.counts") from None
         compressed = counts
     elif isinstance(counts, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts):
         runs = counts
         compressed = None
     else:
-        raise ValidationError(f"{where}: rle counts must be a string or a list of integers", field=f"{where}.rle.counts")
+        raise ValidationError(f"{where}: rle counts must be a string or a list of integers", field=f"{f}.counts")
     if any(v < 0 for v in runs):
-        raise ValidationError(f"{where}: rle counts must not be negative", field=f"{where}.rle.counts")
+        raise ValidationError(f"{where}: rle counts must not be negative", field=f"{f}.counts")
     total = sum(runs)
     if total != h * w:
         raise ValidationError(
-            f"{where}: rle counts cover {total} pixels, the mask has {h * w} ({h}x{w})", field=f"{where}.rle.counts"
+            f"{where}: rle counts cover {total} pixels, the mask has {h * w} ({h}x{w})", field=f"{f}.counts"
         )
     if compressed is None:
         compressed = compress(runs, h, w)

@@ -53,8 +53,14 @@ class Attribute:
                 raise ValidationError(f"{where}: expected true or false, got {value!r}", field=self.name)
             return value
         if self.kind == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValidationError(f"{where}: expected a number, got {value!r}", field=self.name)
+            ok = not isinstance(value, bool) and isinstance(value, (int, float))
+            try:
+                ok = ok and math.isfinite(value)
+            except OverflowError:
+                ok = False
+            if not ok:
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                raise ValidationError(f"{where}: expected a number, got {shown}", field=self.name)
             if self.minimum is not None and value < self.minimum:
                 raise ValidationError(f"{where}: {value} is below the minimum {self.minimum}", field=self.name)
             if self.maximum is not None and value > self.maximum:
@@ -103,12 +109,17 @@ class Skeleton:
         n = len(self.points)
         edges = []
         for i, e in enumerate(self.edges):
-            if len(e) != 2 or not all(isinstance(v, int) and 0 <= v < n for v in e) or e[0] == e[1]:
+            if (
+                not isinstance(e, (list, tuple))
+                or len(e) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n for v in e)
+                or e[0] == e[1]
+            ):
                 raise ValidationError(
-                    f"skeleton edge {i} must join two different point indices in 0..{n - 1}, got {list(e)}",
+                    f"skeleton edge {i} must join two different point indices in 0..{n - 1}, got {e!r}",
                     field=f"skeleton.edges[{i}]",
                 )
-            edges.append((int(e[0]), int(e[1])))
+            edges.append((e[0], e[1]))
         self.edges = edges
 
     def to_dict(self) -> dict:
@@ -116,7 +127,7 @@ class Skeleton:
 
     @classmethod
     def from_dict(cls, d: dict) -> Skeleton:
-        return cls(points=list(d.get("points") or []), edges=[tuple(e) for e in d.get("edges") or []])
+        return cls(points=list(d.get("points") or []), edges=list(d.get("edges") or []))
 
 
 @dataclass(slots=True)
@@ -133,7 +144,7 @@ class Label:
 
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValidationError("a label needs a non-empty name", field="name")
-        if not _COLOR.match(self.color or ""):
+        if not isinstance(self.color, str) or not _COLOR.match(self.color):
             raise ValidationError(f"label {self.name!r}: colour must look like #rrggbb, got {self.color!r}", field="color")
         for k in self.kinds:
             if k not in SHAPE_KINDS:

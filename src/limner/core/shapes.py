@@ -61,10 +61,25 @@ class Shape:
         }
 
 
+def _finite(v: Any) -> bool:
+    """A finite int or float (bools and integers too large for a float are not)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return _isfinite(v)
+    except OverflowError:
+        return False
+
+
 def _num(v: Any, where: str, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not _isfinite(v):
-        raise ValidationError(f"{where}: {name} must be a finite number, got {v!r}", field=f"{where}.geometry.{name}")
+    if not _finite(v):
+        raise ValidationError(f"{where}: {name} must be a finite number, got {_short(v)}", field=f"{where}.geometry.{name}")
     return float(v)
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _fields(g: dict, names: tuple[str, ...], where: str, kind: str) -> dict:
@@ -78,7 +93,8 @@ def _fields(g: dict, names: tuple[str, ...], where: str, kind: str) -> dict:
 
 def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2) -> list[list[float]]:
     if not isinstance(pts, list):
-        raise ValidationError(f"{where}: {name} must be a list of [x, y] pairs", field=f"{where}.geometry.{name}")
+        what = "[x, y] pairs" if dims == 2 else "[x, y, visibility] triples"
+        raise ValidationError(f"{where}: {name} must be a list of {what}", field=f"{where}.geometry.{name}")
     if len(pts) < least:
         unit = "point" if least == 1 else "points"
         raise ValidationError(
@@ -90,16 +106,9 @@ def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2)
             shape = "[x, y]" if dims == 2 else "[x, y, visibility]"
             raise ValidationError(f"{where}: {name}[{i}] must be {shape}, got {p!r}", field=f"{where}.geometry.{name}[{i}]")
         x, y = p[0], p[1]
-        if (
-            isinstance(x, bool)
-            or isinstance(y, bool)
-            or not isinstance(x, (int, float))
-            or not isinstance(y, (int, float))
-            or not _isfinite(x)
-            or not _isfinite(y)
-        ):
+        if not (_finite(x) and _finite(y)):
             raise ValidationError(
-                f"{where}: {name}[{i}] must hold finite numbers, got {p!r}", field=f"{where}.geometry.{name}[{i}]"
+                f"{where}: {name}[{i}] must hold finite numbers, got {_short(p)}", field=f"{where}.geometry.{name}[{i}]"
             )
         if dims == 2:
             out.append([float(x), float(y)])
@@ -158,7 +167,8 @@ def validate_geometry(
         pts = _ring(g.get("points"), where, "points", _MIN_POINTS[kind], kind)
         out = {"points": pts}
         if kind == "polygon":
-            holes = g.get("holes") or []
+            holes = g.get("holes")
+            holes = [] if holes is None else holes
             if not isinstance(holes, list):
                 raise ValidationError(f"{where}: holes must be a list of rings", field=f"{where}.geometry.holes")
             out["holes"] = [_ring(h, where, f"holes[{i}]", 3, "a polygon hole") for i, h in enumerate(holes)]
@@ -171,7 +181,7 @@ def validate_geometry(
             )
         return {"points": pts}
     # mask
-    return {"rle": check_rle(g.get("rle"), height, width, where)}
+    return {"rle": check_rle(g.get("rle"), height, width, where, field_prefix=f"{where}.geometry")}
 
 
 def validate_shape(
@@ -208,11 +218,12 @@ def validate_shape(
     geometry = validate_geometry(
         kind, data.get("geometry"), where=where, height=height, width=width, skeleton_size=skeleton_size
     )
-    attributes = data.get("attributes") or {}
+    attributes = data.get("attributes")
+    attributes = {} if attributes is None else attributes
+    if not isinstance(attributes, dict):
+        raise ValidationError(f"{where}: attributes must be an object", field=f"{where}.attributes")
     if label is not None:
         attributes = schema.check_attributes(label, attributes, where, required=require_attributes)
-    elif not isinstance(attributes, dict):
-        raise ValidationError(f"{where}: attributes must be an object", field=f"{where}.attributes")
     z = data.get("z_order", 0)
     if isinstance(z, bool) or not isinstance(z, int):
         raise ValidationError(f"{where}: z_order must be an integer", field=f"{where}.z_order")
@@ -222,12 +233,13 @@ def validate_shape(
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise ValidationError(f"{where}: {name} must be an integer or null", field=f"{where}.{name}")
         ids[name] = v
-    source = data.get("source") or "manual"
+    source = data.get("source")
+    source = "manual" if source is None or source == "" else source
     if not isinstance(source, str):
         raise ValidationError(f"{where}: source must be text", field=f"{where}.source")
     conf = data.get("confidence")
     if conf is not None:
-        if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.0 <= conf <= 1.0:
+        if not _finite(conf) or not 0.0 <= conf <= 1.0:
             raise ValidationError(f"{where}: confidence must be a number in [0, 1], got {conf!r}", field=f"{where}.confidence")
         conf = float(conf)
     return Shape(kind, label_name, geometry, attributes, z, ids["group_id"], ids["track_id"], source, conf)
