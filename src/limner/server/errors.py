@@ -33,11 +33,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_req: Request, exc: RequestValidationError):
         errs = exc.errors()
         first = errs[0] if errs else {"loc": (), "msg": "invalid request"}
-        field = _field(first.get("loc", ()))
+        if first.get("type") == "json_invalid":
+            reason = (first.get("ctx") or {}).get("error", "")
+            detail = "the request body is not valid JSON" + (f": {reason}" if reason else "")
+            return JSONResponse({"detail": detail, "field": None}, status_code=422)
+        loc = tuple(first.get("loc", ()))
+        field = _field(loc)
         msg = first.get("msg", "invalid value")
-        detail = f"{field}: {msg}" if field else msg
+        if loc == ("body",) and first.get("type") == "missing":
+            detail = "the request needs a JSON body"
+        else:
+            detail = f"{field}: {msg}" if field else msg
         if len(errs) > 1:
-            detail += f" (and {len(errs) - 1} more problems)"
+            n = len(errs) - 1
+            detail += f" (and {n} more problem{'s' if n > 1 else ''})"
         return JSONResponse({"detail": detail, "field": field}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

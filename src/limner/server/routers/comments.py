@@ -39,6 +39,7 @@ def update_comment(comment_id: int, body: CommentPatch, ctx: Ctx = Depends(get_c
 
 @router.delete("/comments/{comment_id}", status_code=204)
 def delete_comment(comment_id: int, ctx: Ctx = Depends(get_ctx)) -> Response:
+    ctx.login_required()
     with ctx.write() as s:
         c = comments.get_comment(s, comment_id)
         a = assets.get_asset(s, c.asset_id)
