@@ -18,7 +18,7 @@ from limner.core.shapes import Shape, validate_shape
 from limner.errors import LimnerError, ValidationError
 from limner.store import audit
 from limner.store.db import Database
-from limner.store.models import Annotation, Asset, LabelRow, ShapeRow, utcnow
+from limner.store.models import Annotation, Asset, ShapeRow, utcnow
 from limner.store.projects import create_label, load_schema
 
 __all__ = ["ImportSummary", "project_dataset", "import_dataset"]

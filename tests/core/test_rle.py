@@ -33,7 +33,7 @@ def coco_string(mask: np.ndarray) -> str:
 
 
 def test_exports():
-    assert set(rle_mod.__all__) == {"counts_from_string", "check_rle", "compress", "decode", "encode"}
+    assert set(rle_mod.__all__) == {"counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs_ok"}
 
 
 # -- counts_from_string ---------------------------------------------------------------------------
@@ -171,3 +171,14 @@ def test_check_rle_guards_pycocotools_decode():
     bad = {"size": [3, 3], "counts": "4"}
     with pytest.raises(ValidationError, match="cover 4 pixels, the mask has 9"):
         check_rle(bad, None, None, W)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_fast_string_check_agrees_with_the_decoder(seed):
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(1, 60)), int(rng.integers(1, 60))
+    m = (rng.random((h, w)) > rng.random()).astype(np.uint8)
+    s = mask_utils.encode(np.asfortranarray(m))["counts"].decode()
+    assert rle_mod.string_runs_ok(s, h, w) is True
+    assert rle_mod.string_runs_ok(s, h, w + 1) is False
+    assert sum(rle_mod.counts_from_string(s)) == h * w

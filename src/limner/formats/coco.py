@@ -53,24 +53,22 @@ Speed: the parsed file is converted in one pass with the cyclic garbage collecto
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import re
 import shutil
-from contextlib import contextmanager
 from itertools import chain
 from operator import mul as _mul
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import Attribute, Skeleton
 from limner.core.shapes import Shape
 from limner.errors import ValidationError
-from limner.formats.base import FormatError, Report, atomic_write, load_json
+from limner.core.rle import string_runs_ok
+from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = [
@@ -195,27 +193,6 @@ def file_name_of(item: Item) -> str:
 
 
 # -- reading: shared by coco and coco_panoptic ----------------------------------------------------
-
-
-@contextmanager
-def no_gc():
-    """Pause the cyclic garbage collector while millions of objects are made: with a big parsed
-    file alive, every collection walks it, which made reading 5x slower. Nothing made here is
-    cyclic, so nothing is lost; reference counting still frees as usual.
-
-    On the way out the new objects are moved to the oldest generation at once (``freeze`` then
-    ``unfreeze``: list splices, no walk), else the first young collection after ``enable`` walks
-    them all. Skipped when the process froze objects of its own."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def check_top(data: Any, src: str, keys: tuple[str, ...]) -> None:
@@ -422,32 +399,6 @@ def _keypoints(kps: Any, src: str, i: int, n: int | None) -> dict:
     return {"points": [[x + 0.0, y + 0.0, int(v)] for x, y, v in zip(it, it, it)]}
 
 
-def _string_runs_ok(counts: str, height: int, width: int) -> bool:
-    """Whether a compressed COCO RLE string decodes to non-negative runs covering height x width
-    pixels: :func:`limner.core.rle.counts_from_string` vectorised (masks are many in some files)."""
-    try:
-        c = np.frombuffer(counts.encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
-    except UnicodeEncodeError:
-        return False
-    if c.size == 0 or c.min() < 0 or c.max() > 63:
-        return False
-    ends = (c & 0x20) == 0
-    if not ends[-1]:
-        return False
-    last = np.flatnonzero(ends)
-    start = np.concatenate(([0], last[:-1] + 1))
-    k = np.arange(c.size) - np.repeat(start, last - start + 1)
-    if k.max() > 10:
-        return False
-    vals = np.add.reduceat((c & 0x1F) << (5 * k), start)
-    neg = (c[last] & 0x10) != 0
-    vals[neg] -= np.left_shift(1, 5 * (k[last[neg]] + 1))
-    runs = vals.copy()
-    runs[1::2] = np.cumsum(vals[1::2])
-    runs[2::2] = np.cumsum(vals[2::2])
-    return bool(runs.min() >= 0) and int(runs.sum()) == height * width
-
-
 def _mask(seg: dict, item: Item, src: str, i: int, report: Report) -> dict | None:
     key = f"annotations[{i}]"
     from limner.core.rle import check_rle
@@ -462,7 +413,7 @@ def _mask(seg: dict, item: Item, src: str, i: int, report: Report) -> dict | Non
         and size[0] > 0
         and size[1] > 0
         and (item.height is None or (item.height, item.width) == (size[0], size[1]))
-        and _string_runs_ok(counts, size[0], size[1])
+        and string_runs_ok(counts, size[0], size[1])
     ):
         return {"rle": {"size": [size[0], size[1]], "counts": counts}}
     try:

@@ -1,6 +1,5 @@
 import re
 import uuid
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
