@@ -262,12 +262,12 @@ def import_dataset(
                     "group_id": sh.group_id, "track_id": sh.track_id, "source": sh.source, "confidence": sh.confidence,
                 })
             if len(shape_rows) >= 20_000:
-                s.execute(insert(ShapeRow), shape_rows)
+                s.execute(insert(ShapeRow.__table__), shape_rows)
                 summary.shapes += len(shape_rows)
                 shape_rows = []
                 say(0.5 + 0.45 * n / max(len(targets), 1), f"{n} of {len(targets)} images")
         if shape_rows:
-            s.execute(insert(ShapeRow), shape_rows)
+            s.execute(insert(ShapeRow.__table__), shape_rows)
             summary.shapes += len(shape_rows)
         for asset_id, delta in counts.items():
             if delta:

@@ -26,10 +26,33 @@ def _no_drift(db: Database) -> list:
         return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
 
 
+def _schema(db: Database) -> dict:
+    insp = inspect(db.write_engine)
+    return {
+        t: (
+            sorted((c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t)),
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
+            sorted(tuple(fk["constrained_columns"]) + (fk["referred_table"],) for fk in insp.get_foreign_keys(t)),
+        )
+        for t in insp.get_table_names()
+    }
+
+
+def test_fresh_database_from_models_equals_the_migration_chain(tmp_path):
+    chain = Database(f"sqlite:///{tmp_path / 'chain.db'}")
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert upgrade(chain, fresh_from_models=False) is True
+    assert upgrade(fresh) is True
+    assert current_revision(chain) == current_revision(fresh) == head_revision()
+    assert _schema(chain) == _schema(fresh)
+    chain.dispose()
+    fresh.dispose()
+
+
 def test_sqlite_upgrade_matches_models(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'x.db'}")
     assert current_revision(db) is None
-    assert upgrade(db) is True
+    assert upgrade(db, fresh_from_models=False) is True
     assert current_revision(db) == head_revision()
     assert upgrade(db) is False
     tables = set(inspect(db.write_engine).get_table_names())
@@ -63,7 +86,7 @@ def test_postgres_server_refuses_an_unmigrated_database_then_upgrade_matches_mod
         open_services(settings)
     assert "run `limner db upgrade`" in e.value.detail and "(empty)" in e.value.detail
     db = Database(pg_schema)
-    assert upgrade(db) is True and current_revision(db) == head_revision()
+    assert upgrade(db, fresh_from_models=False) is True and current_revision(db) == head_revision()
     assert _no_drift(db) == []
     db.dispose()
     svc = open_services(settings)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from limner.errors import ValidationError
 
 __all__ = ["counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs_ok"]
@@ -90,6 +88,8 @@ def check_rle(rle: Any, height: int | None, width: int | None, where: str, *, fi
 def string_runs_ok(counts: str, height: int, width: int) -> bool:
     """Whether a compressed COCO RLE string decodes to non-negative runs covering height x width
     pixels: :func:`counts_from_string` vectorised, the fast path of :func:`check_rle`."""
+    import numpy as np  # imported here: the server starts without numpy
+
     try:
         c = np.frombuffer(counts.encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
     except UnicodeEncodeError:

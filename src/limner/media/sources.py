@@ -14,14 +14,17 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import httpx
 
 import limner
 from limner.errors import LimnerError
 from limner.media.archives import iter_zip_images, zip_members_report
 from limner.media.images import MAX_IMAGE_BYTES, is_image_name
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Source", "expand_sources"]
 
@@ -71,6 +74,8 @@ def expand_sources(
         for item in paths:
             if isinstance(item, str) and "://" in item:
                 if client is None:
+                    import httpx  # only when there is a URL to fetch
+
                     client = httpx.Client(
                         timeout=timeout,
                         follow_redirects=True,
@@ -124,6 +129,8 @@ def _zip(path: Path, workdir: Path) -> Iterator[Source]:
 
 
 def _download(client: httpx.Client, url: str, workdir: Path, max_bytes: int, timeout: float) -> Source:
+    import httpx
+
     parts = urlsplit(url)
     name = unquote(parts.netloc + parts.path.rstrip("/")) or url
     if parts.scheme.lower() not in ("http", "https"):

@@ -42,7 +42,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA cache_size=-16384")  # 16 MiB a connection
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 

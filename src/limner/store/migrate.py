@@ -51,10 +51,32 @@ def current_revision(db: Database) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(db: Database, revision: str = "head") -> bool:
-    """Bring the database to `revision`; returns True when a migration ran."""
-    if revision == "head" and current_revision(db) == head_revision():
+def _create_fresh(db: Database) -> bool:
+    """An empty database gets the tables straight from the models, stamped at the head revision:
+    the same schema the migrations build (a test checks it), without importing Alembic."""
+    from limner.store.models import Base
+
+    with db.write_engine.begin() as conn:
+        if inspect(conn).get_table_names():
+            return False
+        Base.metadata.create_all(conn)
+        conn.execute(
+            text(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+        )
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head_revision()})
+    return True
+
+
+def upgrade(db: Database, revision: str = "head", *, fresh_from_models: bool = True) -> bool:
+    """Bring the database to `revision`; returns True when anything changed."""
+    current = current_revision(db)
+    if revision == "head" and current == head_revision():
         return False
+    if revision == "head" and current is None and fresh_from_models and _create_fresh(db):
+        return True
     from alembic import command
 
     with db.write_engine.begin() as conn:

@@ -168,6 +168,7 @@ class Asset(Base):
     __tablename__ = "assets"
     __table_args__ = (
         UniqueConstraint("project_id", "checksum"),
+        Index("ix_assets_project_id", "project_id", "id"),
         Index("ix_assets_project_status", "project_id", "status", "id"),
         Index("ix_assets_project_name", "project_id", "name"),
     )

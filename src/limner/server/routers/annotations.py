@@ -1,5 +1,3 @@
-import json
-
 from fastapi import APIRouter, Depends, Response
 
 from limner.server.deps import Ctx, get_ctx
@@ -27,8 +25,8 @@ def get_annotation(asset_id: int, owner: str, ctx: Ctx = Depends(get_ctx)) -> Re
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
         ctx.authorize(s, a.project_id, "annotations.view")
-        body = annotations.get_annotation(s, a, owner)
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+        body = annotations.get_annotation_json(s, a, owner)
+    return Response(body, media_type="application/json")
 
 
 @router.put("/assets/{asset_id}/annotations/{owner}")
