@@ -35,6 +35,17 @@ class Dataset:
     items: list[Item] = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
+    def label_names(self) -> list[str]:
+        """The schema's labels in order, then any label shapes use that the schema lacks."""
+        names = [lb.name for lb in self.schema]
+        seen = set(names)
+        for it in self.items:
+            for s in it.shapes:
+                if s.label not in seen:
+                    seen.add(s.label)
+                    names.append(s.label)
+        return names
+
     def ensure_label(self, name: str, kind: str | None = None) -> None:
         """Add a label the first time a reader meets it (readers of formats without a schema)."""
         from limner.core.schema import Label

@@ -683,17 +683,6 @@ def _paint(objects: list[dict], H: int, W: int, indices: dict[str, int], report:
     return cls, obj
 
 
-def _names(dataset: Dataset) -> list[str]:
-    names = [lb.name for lb in dataset.schema]
-    seen = set(names)
-    for it in dataset.items:
-        for s in it.shapes:
-            if s.label not in seen:
-                seen.add(s.label)
-                names.append(s.label)
-    return names
-
-
 def dataset_to_voc(
     dataset: Dataset,
     *,
@@ -705,7 +694,7 @@ def dataset_to_voc(
 ):
     """Yield per item ``(id, {relative path: XML text or PNG bytes}, item, objects, tags)``."""
     if indices is None:
-        indices = _label_indices(_names(dataset), report)
+        indices = _label_indices(dataset.label_names(), report)
     actions = (dataset.info.get("voc") or {}).get("actions") or {}
     want_xml, want_png = task in ("voc", "voc_detection"), task in ("voc", "voc_segmentation")
     for item in dataset.items:
@@ -801,7 +790,7 @@ def write(
     main: dict[str, list[str]] = {}
     seg: dict[str, list[str]] = {}
     presence: dict[str, dict[str, int]] = {}
-    names = _names(dataset)
+    names = dataset.label_names()
     indices = _label_indices(names, report)
     for vid, files, item, objects, tags in dataset_to_voc(
         dataset, task=task, report=report, round_coordinates=round_coordinates, size_of=_size_of, indices=indices

@@ -490,17 +490,6 @@ def yolo_to_dataset(
     return ds, report
 
 
-def _class_names(dataset: Dataset) -> list[str]:
-    names = [lb.name for lb in dataset.schema]
-    seen = set(names)
-    for it in dataset.items:
-        for s in it.shapes:
-            if s.label not in seen:
-                seen.add(s.label)
-                names.append(s.label)
-    return names
-
-
 def _kpt_config(dataset: Dataset) -> tuple[int, int]:
     info = dataset.info.get("yolo") or {}
     k = next((len(lb.skeleton.points) for lb in dataset.schema if lb.skeleton is not None), None)
@@ -582,7 +571,7 @@ def dataset_to_yolo(
 ):
     """Yield ``(relative image path, label text or None, item)`` per item, in the layout
     ``<subset>/<name>`` under images/ and labels/ (None: the item could not be written)."""
-    names = _class_names(dataset)
+    names = dataset.label_names()
     ids = {n: i for i, n in enumerate(names)}
     kpt = _kpt_config(dataset) if task == "pose" else None
     used: set[str] = set()
@@ -927,7 +916,7 @@ def write(
         return _write_classify(dataset, out, report, True if include_images is None else include_images)
     if task not in ("detect", "segment", "pose", "obb"):
         raise ValueError(f"unknown YOLO task {task!r}; tasks are detect, segment, pose, obb, classify")
-    names = _class_names(dataset)
+    names = dataset.label_names()
     subsets: dict[str, str] = {}
     for rel, text, item in dataset_to_yolo(
         dataset, task=task, report=report, size_of=_size_of, with_confidence=with_confidence, decimals=decimals
