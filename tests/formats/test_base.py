@@ -58,3 +58,11 @@ def test_report_summary_counts():
     r.drop("polygons written as their bounding boxes", 37)
     r.missing_images.append("a.jpg")
     assert r.summary() == ["YOLO detect: 37 polygons written as their bounding boxes", "YOLO detect: 1 images not found (e.g. a.jpg)"]
+
+
+def test_unknown_xml_encoding_is_a_format_error(tmp_path):
+    f = tmp_path / "odd.xml"
+    f.write_bytes(b'<?xml version="1.0" encoding="klingon-8"?><a/>')
+    with pytest.raises(FormatError) as e:
+        parse_xml(f)
+    assert "odd.xml" in e.value.detail and "not readable XML" in e.value.detail

@@ -153,3 +153,5 @@ def parse_xml(path: Path):
         raise FormatError(path, f"not well-formed XML: {e}", line=line) from None
     except DefusedXmlException as e:
         raise FormatError(path, f"refused XML: {type(e).__name__} (entities and DTDs are not allowed)") from None
+    except LookupError as e:  # an XML declaration naming an encoding Python does not know
+        raise FormatError(path, f"not readable XML: {e}") from None

@@ -33,7 +33,7 @@ from limner.core.dataset import Dataset, Item, _color
 from limner.core.schema import Attribute, Label, Skeleton
 from limner.core.shapes import Shape
 from limner.errors import ValidationError
-from limner.formats.base import FormatError, Report, parse_xml
+from limner.formats.base import FormatError, Report, no_gc, parse_xml
 from limner.formats.registry import Format, register
 
 __all__ = ["cvat_mask_to_rle", "detect", "read", "rle_to_cvat_mask", "write"]
@@ -395,8 +395,9 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
     ds, report = Dataset(), Report(format="CVAT")
     info = ds.info.setdefault("cvat", {"version": "1.1"})
     rd = _Reader(ds, report)
-    for xml in files:
-        _read_file(xml, rd, info, options)
+    with no_gc():
+        for xml in files:
+            _read_file(xml, rd, info, options)
     report.items = len(ds.items)
     report.shapes = sum(len(i.shapes) for i in ds.items)
     return ds, report

@@ -32,7 +32,7 @@ from limner.core.dataset import Dataset, Item
 from limner.core.raster import ellipse_points, rotated_box_corners
 from limner.core.schema import Attribute, Label
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, load_json
+from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = ["dataset_to_labelme", "detect", "detect_xml", "item_to_labelme", "labelme_to_item", "read", "read_xml", "write",
@@ -214,29 +214,30 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
     if not files:
         raise FormatError(path, "no labelme JSON files (objects with 'shapes' and 'imagePath') here")
     ds, report = Dataset(), Report(format="labelme")
-    for file in files:
-        data = load_json(file)
-        if not isinstance(data, dict):
-            raise FormatError(file, "a labelme file is a JSON object", key="(root)")
-        ip = data.get("imagePath")
-        if ip is not None and not isinstance(ip, str):
-            raise FormatError(file, f"imagePath must be text, got {ip!r}", key="imagePath")
-        image = None
-        if ip:
-            image = Path(os.path.normpath(file.parent / PureWindowsPath(ip).as_posix()))
-        else:
-            image = next((file.with_suffix(e) for e in _EXTS if file.with_suffix(e).is_file()), file.with_suffix(".jpg"))
-        try:
-            name = image.relative_to(root).as_posix()
-        except ValueError:
-            name = file.relative_to(root).with_suffix(image.suffix).as_posix()
-        found = image.is_file()
-        if not found:
-            report.missing_images.append(name)
-            if data.get("imageData"):
-                report.drop("embedded images (imageData) not kept")
-        ds.items.append(labelme_to_item(data, ds, report, name=name, image=image if found else None, file=file))
-        ds.info.setdefault("labelme", {"version": data.get("version") or VERSION})
+    with no_gc():
+        for file in files:
+            data = load_json(file)
+            if not isinstance(data, dict):
+                raise FormatError(file, "a labelme file is a JSON object", key="(root)")
+            ip = data.get("imagePath")
+            if ip is not None and not isinstance(ip, str):
+                raise FormatError(file, f"imagePath must be text, got {ip!r}", key="imagePath")
+            image = None
+            if ip:
+                image = Path(os.path.normpath(file.parent / PureWindowsPath(ip).as_posix()))
+            else:
+                image = next((file.with_suffix(e) for e in _EXTS if file.with_suffix(e).is_file()), file.with_suffix(".jpg"))
+            try:
+                name = image.relative_to(root).as_posix()
+            except ValueError:
+                name = file.relative_to(root).with_suffix(image.suffix).as_posix()
+            found = image.is_file()
+            if not found:
+                report.missing_images.append(name)
+                if data.get("imageData"):
+                    report.drop("embedded images (imageData) not kept")
+            ds.items.append(labelme_to_item(data, ds, report, name=name, image=image if found else None, file=file))
+            ds.info.setdefault("labelme", {"version": data.get("version") or VERSION})
     report.items = len(ds.items)
     report.shapes = sum(len(i.shapes) for i in ds.items)
     return ds, report

@@ -31,7 +31,7 @@ from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import Attribute
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, load_json
+from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = ["brush_decode", "brush_encode", "dataset_to_labelstudio", "detect", "label_config", "labelstudio_to_dataset",
@@ -378,8 +378,10 @@ def read(path: Path, *, all_annotations: bool = False, image_root: Path | None =
         raise FormatError(path, "no Label Studio JSON export (a list of tasks with data) here")
     ds, report = Dataset(), Report(format="Label Studio")
     for f in files:
-        labelstudio_to_dataset(load_json(f), ds, report, file=f, all_annotations=all_annotations,
-                               image_root=Path(image_root).absolute() if image_root else None)  # fmt: skip
+        tasks = load_json(f)
+        with no_gc():
+            labelstudio_to_dataset(tasks, ds, report, file=f, all_annotations=all_annotations,
+                                   image_root=Path(image_root).absolute() if image_root else None)  # fmt: skip
     report.items = len(ds.items)
     report.shapes = sum(len(i.shapes) for i in ds.items)
     return ds, report

@@ -26,7 +26,7 @@ from limner.core.dataset import Dataset, Item
 from limner.core.raster import mask_to_polygons, rotated_box_corners
 from limner.core.schema import Attribute, Label
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, load_json
+from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = ["dataset_to_via", "detect", "read", "via_to_dataset", "write"]
@@ -216,8 +216,10 @@ def read(path: Path, *, label_key: str | None = None, default_label: str | None 
         raise FormatError(path, "no VIA JSON file (_via_img_metadata or filename+size records) here")
     ds, report = Dataset(), Report(format="VIA")
     for file, subset in files:
-        via_to_dataset(load_json(file), ds, report, file=file, prefix=f"{subset}/" if subset else "", subset=subset,
-                       label_key=label_key, default_label=default_label)  # fmt: skip
+        data = load_json(file)
+        with no_gc():
+            via_to_dataset(data, ds, report, file=file, prefix=f"{subset}/" if subset else "", subset=subset,
+                           label_key=label_key, default_label=default_label)  # fmt: skip
     report.items = len(ds.items)
     report.shapes = sum(len(i.shapes) for i in ds.items)
     return ds, report
