@@ -105,10 +105,19 @@ export const del = (path, opts = {}) => request("DELETE", path, opts);
 // upload progress. onProgress(fraction 0..1) fires while the bytes go up; the promise resolves
 // with the server's JSON answer.
 export function upload(path, files, { onProgress, signal } = {}) {
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  return uploadForm(path, form, { onProgress, signal });
+}
+
+// POST any multipart form (files and fields) with upload progress, as upload() does.
+export function uploadForm(path, form, { onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new DOMException("upload aborted", "AbortError"));
+      return;
+    }
     const target = url(path);
-    const form = new FormData();
-    for (const f of files) form.append("files", f, f.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", target);
     xhr.withCredentials = true;
@@ -137,6 +146,8 @@ export function upload(path, files, { onProgress, signal } = {}) {
 // Addresses the browser loads by itself (<img src>), with the session cookie.
 export const thumbnailUrl = (assetId) => `${BASE}/assets/${assetId}/thumbnail`;
 export const imageUrl = (assetId) => `${BASE}/assets/${assetId}/image`;
+// The zip a finished export job made (a plain link: the browser downloads it with the cookie).
+export const jobDownloadUrl = (jobId) => `${BASE}/jobs/${jobId}/download`;
 
 // -- error display --------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 //   auth:required   {detail}        an API call answered 401 (api.js); main.js shows the login page
 //   auth:login      user            the login form succeeded (pages/login.js)
 //   auth:logout     null            the user logged out (main.js)
+//   jobs:changed    {projectId}     a job was started or has finished (dialogs/); the jobs panel refreshes
 
 export function createBus() {
   const handlers = new Map();

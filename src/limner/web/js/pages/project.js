@@ -1,5 +1,5 @@
 // The project page: the asset grid (filters, paging, upload by picker or drag-and-drop), the
-// label list and the members panel.
+// Export and Import dialogs, the recent jobs, the label list and the members panel.
 //
 // The filters and the page offset live in the address (#/projects/3?status=done&offset=100), so
 // back and forward work and the viewer learns where it came from. Only one page of assets
@@ -7,6 +7,9 @@
 
 import * as api from "../api.js";
 import { fmt, h, statusText } from "../dom.js";
+import { openExportDialog } from "../dialogs/export.js";
+import { openImportDialog } from "../dialogs/import.js";
+import { jobsPanel } from "../panels/jobs.js";
 import { labelsPanel } from "../panels/labels.js";
 import { atLeast, membersPanel } from "../panels/members.js";
 
@@ -62,6 +65,8 @@ export function mount(root, { params, query, app, signal }) {
   const search = h("input", { id: "filter-name", type: "search", placeholder: "Search names", "aria-label": "Search names", autocomplete: "off" });
   const fileInput = h("input", { id: "upload-input", type: "file", multiple: true, accept: "image/*,.zip", hidden: true });
   const uploadButton = h("button.primary", { type: "button", id: "upload-button", hidden: true, onclick: () => fileInput.click() }, "Upload images");
+  const exportButton = h("button", { type: "button", id: "export-button", hidden: true, onclick: () => openExport() }, "Export…");
+  const importButton = h("button", { type: "button", id: "import-button", hidden: true, onclick: () => openImport() }, "Import dataset…");
   const rangeText = h("span.range", { id: "range" });
   const prev = h("button", { type: "button", id: "page-prev", "aria-label": "Previous page" }, "‹ Prev");
   const next = h("button", { type: "button", id: "page-next", "aria-label": "Next page" }, "Next ›");
@@ -71,24 +76,23 @@ export function mount(root, { params, query, app, signal }) {
   const gridWrap = h("div.grid-wrap", {}, grid, dropHint);
   const side = h("aside.page-side.project-side", {});
 
-  root.append(
-    h("section.page.project-page", {},
-      h("div.page-main", {},
-        h("div.page-head", {}, title, roleBadge),
-        desc,
-        stats,
-        h("div.toolbar", {},
-          statusSelect, labelSelect, search,
-          h("span.spacer"),
-          uploadButton, fileInput,
-        ),
-        uploadBox,
-        h("div.pager", {}, rangeText, prev, next),
-        gridWrap,
+  const pageEl = h("section.page.project-page", {},
+    h("div.page-main", {},
+      h("div.page-head", {}, title, roleBadge),
+      desc,
+      stats,
+      h("div.toolbar", {},
+        statusSelect, labelSelect, search,
+        h("span.spacer"),
+        exportButton, importButton, uploadButton, fileInput,
       ),
-      side,
+      uploadBox,
+      h("div.pager", {}, rangeText, prev, next),
+      gridWrap,
     ),
+    side,
   );
+  root.append(pageEl);
 
   // -- the grid -------------------------------------------------------------------------------
   function assetHref(a, index) {
@@ -206,6 +210,16 @@ export function mount(root, { params, query, app, signal }) {
     return p;
   }
 
+  let labelsEl = null;
+
+  function showLabels(items) {
+    labelSelect.replaceChildren(h("option", { value: "" }, "Any label"), ...items.map((l) => h("option", { value: l.name }, l.name)));
+    labelSelect.value = filters.label;
+    const fresh = labelsPanel(items);
+    if (labelsEl) labelsEl.replaceWith(fresh);
+    labelsEl = fresh;
+  }
+
   async function loadSide() {
     try {
       const [p, labels] = await Promise.all([
@@ -214,13 +228,37 @@ export function mount(root, { params, query, app, signal }) {
       ]);
       canUpload = atLeast(p.role, "manager");
       uploadButton.hidden = !canUpload;
+      importButton.hidden = !canUpload;
+      exportButton.hidden = false;
       gridWrap.classList.toggle("can-drop", canUpload);
-      labelSelect.append(...labels.items.map((l) => h("option", { value: l.name }, l.name)));
-      labelSelect.value = filters.label;
-      side.replaceChildren(labelsPanel(labels.items), membersPanel({ projectId: pid, role: p.role, signal }));
+      showLabels(labels.items);
+      side.replaceChildren(labelsEl, jobsPanel({ projectId: pid, signal }), membersPanel({ projectId: pid, role: p.role, signal }));
     } catch (err) {
       api.report(err);
     }
+  }
+
+  // -- export and import ----------------------------------------------------------------------
+  function openExport() {
+    openExportDialog({ projectId: pid, canCancel: atLeast(project?.role, "manager"), parent: pageEl, signal });
+  }
+
+  function openImport() {
+    if (!canUpload) {
+      api.showError("importing a dataset needs the manager role in this project");
+      return;
+    }
+    openImportDialog({
+      projectId: pid,
+      username: app.user?.username || "me",
+      parent: pageEl,
+      signal,
+      onImported: () => {
+        loadAssets();
+        loadProject().catch(api.report);
+        api.get(`/projects/${pid}/labels`, null, { signal }).then((d) => showLabels(d.items)).catch(api.report);
+      },
+    });
   }
 
   // -- upload ---------------------------------------------------------------------------------
