@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from limner.core.dataset import Dataset
+from limner.errors import LimnerError
 from limner.core.splits import assign_splits, parse_ratios, remap_labels
 from limner.exchange import import_dataset, project_dataset
 from limner.formats import read as read_dataset
@@ -124,19 +125,23 @@ def import_job(ctx) -> dict:
 
     svc = ctx.services
     p = ctx.params
-    src = Path(p["source"])
+    src = Path(p["_source"])
+    shown = p.get("name") or src.name
     try:
         with tempfile.TemporaryDirectory(prefix="import-", dir=_ensure(svc.settings.data_path / "imports")) as tmp:
             root = src
             if src.is_file() and src.suffix.lower() == ".zip":
                 ctx.progress(0.02, "unpacking", force=True)
-                extract_all(src, Path(tmp), name=p.get("name") or src.name)
+                extract_all(src, Path(tmp), name=shown)
                 root = Path(tmp)
                 kids = [c for c in root.iterdir()]
                 if len(kids) == 1 and kids[0].is_dir():
                     root = kids[0]
             ctx.progress(0.1, "reading the dataset", force=True)
-            ds, report, fmt = read_dataset(root, p.get("format"))
+            try:
+                ds, report, fmt = read_dataset(root, p.get("format"))
+            except LimnerError as err:  # name the upload, not the server's temporary folder
+                raise LimnerError(err.detail.replace(str(root), shown).replace(str(tmp), shown), field=err.field) from None
             summary = import_dataset(
                 svc.db, svc.storage, ctx.project_id, ds, owner=p["owner"], actor_id=ctx.user_id,
                 with_images=p.get("with_images", True) is not False, create_labels=p.get("create_labels", True) is not False,
@@ -144,7 +149,7 @@ def import_job(ctx) -> dict:
                 progress=lambda f, m: ctx.progress(0.1 + 0.9 * f, m),
             )
     finally:
-        if p.get("cleanup"):
+        if p.get("_cleanup"):
             if src.is_dir():
                 shutil.rmtree(src, ignore_errors=True)
             else:

@@ -21,9 +21,10 @@ def _annotate(admin, project):
 
 
 def _export(admin, live, pid, **body) -> zipfile.ZipFile:
-    job = admin._json("POST", f"/projects/{pid}/exports", json=body)
+    fmt = body.pop("format")
+    job = admin.export(pid, fmt, **body)
     done = admin.wait_job(job["id"], timeout=120)
-    assert done["status"] == "done", done
+    assert done["status"] == "done" and done["message"] == "done", done
     r = admin.request("GET", f"/jobs/{job['id']}/download")
     assert r.headers["content-type"] == "application/zip"
     return zipfile.ZipFile(io.BytesIO(r.content)), done["result"]
@@ -86,9 +87,8 @@ def _coco_zip(tmp_path: Path, names: list[str], label="car", with_images=True) -
 
 
 def _import(admin, pid, z: Path, **form) -> dict:
-    with z.open("rb") as fh:
-        job = admin._json("POST", f"/projects/{pid}/imports", files={"file": ("d.zip", fh, "application/zip")},
-                          data={k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()})
+    job = admin.import_dataset(pid, z, **form)
+    assert "_source" not in job["params"] and "source" not in job["params"]  # no server paths shown
     return admin.wait_job(job["id"], timeout=120)
 
 
@@ -112,6 +112,8 @@ def test_prelabels_onto_existing_assets_by_file_name(admin, project, tmp_path):
     assert done["result"]["missing_required"] == {"car.plate": 2}  # reported; a model cannot fill it in
     ann = admin.get_annotation(project["assets"][0]["id"], "model:detector")
     assert ann["revision"] == 1 and ann["shapes"][0]["kind"] == "box"
+    owners = {o["owner"]: o for o in admin.list_owners(project["id"])}
+    assert owners["model:detector"]["is_model"] and owners["model:detector"]["shapes"] == 2
 
 
 def test_failed_import_leaves_the_project_as_it_was(admin, project, tmp_path):
@@ -132,5 +134,28 @@ def test_import_refuses_a_zip_escaping_its_folder(admin, project, tmp_path):
 
 
 def test_formats_listed(admin):
-    names = {f["name"] for f in admin._json("GET", "/formats")["items"]}
+    names = {f["name"] for f in admin.formats()}
     assert {"coco", "yolo", "cvat"} <= names
+
+
+def test_download_through_the_sdk_and_unreadable_upload_named(admin, project, tmp_path):
+    job = admin.wait_job(admin.export(project["id"], "coco")["id"])
+    z = admin.download(job["id"], tmp_path / "out.zip")
+    assert zipfile.is_zipfile(z)
+    junk = tmp_path / "holiday.zip"
+    with zipfile.ZipFile(junk, "w") as zf:
+        zf.writestr("notes/readme.txt", "nothing here")
+    done = _import(admin, project["id"], junk)
+    assert done["status"] == "failed"
+    assert "no known format recognises this" in done["error"] and "/tmp" not in done["error"] and "import-" not in done["error"]
+
+
+def test_the_creator_of_an_export_may_cancel_it_a_viewer_not_others(admin, live, project):
+    _, viewer = live.new_user("viewer")
+    admin.add_member(project["id"], viewer.me()["username"], "viewer")
+    job = viewer.export(project["id"], "coco")
+    assert viewer.cancel_job(job["id"])["id"] == job["id"]  # own job: allowed
+    other = admin.export(project["id"], "coco")
+    with pytest.raises(ApiError) as e:
+        viewer.cancel_job(other["id"])
+    assert e.value.status == 403

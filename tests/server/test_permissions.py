@@ -108,6 +108,7 @@ EXPECTED: dict[tuple[str, str], str | dict[str, str]] = {
     ("DELETE", "/api/v1/tasks/{task_id}"): "manager",
     # annotations
     ("GET", "/api/v1/assets/{asset_id}/annotations"): "viewer",
+    ("GET", "/api/v1/projects/{project_id}/owners"): "viewer",
     ("GET", "/api/v1/assets/{asset_id}/annotations/{owner}"): "viewer",
     ("PUT", "/api/v1/assets/{asset_id}/annotations/{owner}"): {"own": "annotator", "another owner's": "reviewer"},
     ("DELETE", "/api/v1/assets/{asset_id}/annotations/{owner}"): {"own": "annotator", "another owner's": "reviewer"},
@@ -532,6 +533,7 @@ build("DELETE", C, "own")(lambda w, who: (f"/api/v1/comments/{_mine(w, who)}", {
 build("DELETE", C, "another's")(lambda w, who: (f"/api/v1/comments/{_theirs(w, who)}", {}))
 
 build("GET", P + "/jobs")(lambda w, who: (f"/api/v1/projects/{w.project}/jobs", {}))
+build("GET", P + "/owners")(lambda w, who: (f"/api/v1/projects/{w.project}/owners", {}))
 build("GET", "/api/v1/jobs/{job_id}")(lambda w, who: (f"/api/v1/jobs/{w.job}", {}))
 build("POST", "/api/v1/jobs/{job_id}/cancel")(lambda w, who: (f"/api/v1/jobs/{w.job}/cancel", {}))
 build("GET", P + "/audit")(lambda w, who: (f"/api/v1/projects/{w.project}/audit", {}))

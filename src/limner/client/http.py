@@ -249,6 +249,48 @@ class Client:
     def delete_annotation(self, asset_id: int, owner: str) -> None:
         self._json("DELETE", f"/assets/{asset_id}/annotations/{owner}")
 
+    def list_owners(self, project_id: int) -> list[JSON]:
+        """Who has annotated the project (people and `model:NAME`), with counts."""
+        return self._json("GET", f"/projects/{project_id}/owners")["items"]
+
+    # datasets in and out
+
+    def formats(self) -> list[JSON]:
+        return self._json("GET", "/formats")["items"]
+
+    def export(self, project_id: int, format: str, **options) -> JSON:
+        """Start an export job (options: statuses, labels, task_id, owner, include_models,
+        include_images, split, seed, stratify, remap); returns the job."""
+        return self._json("POST", f"/projects/{project_id}/exports", json={"format": format, **options})
+
+    def import_dataset(
+        self, project_id: int, zip_path: str | Path, *, format: str | None = None, owner: str | None = None,
+        with_images: bool = True, create_labels: bool = True,
+    ) -> JSON:
+        """Upload a dataset zip as an import job; returns the job."""
+        data = {"with_images": str(with_images).lower(), "create_labels": str(create_labels).lower()}
+        if format:
+            data["format"] = format
+        if owner:
+            data["owner"] = owner
+        with Path(zip_path).open("rb") as fh:
+            return self._json(
+                "POST", f"/projects/{project_id}/imports", files={"file": (Path(zip_path).name, fh, "application/zip")}, data=data
+            )
+
+    def download(self, job_id: int, path: str | Path) -> Path:
+        """Save a finished export's zip to `path`, streamed."""
+        path = Path(path)
+        with self._http.stream("GET", f"/api/v1/jobs/{job_id}/download") as r:
+            if r.status_code >= 400:
+                r.read()
+                body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+                raise ApiError(r.status_code, body.get("detail", r.reason_phrase), body.get("field"), body)
+            with path.open("wb") as out:
+                for chunk in r.iter_bytes(1 << 20):
+                    out.write(chunk)
+        return path
+
     # comments
 
     def list_comments(self, asset_id: int) -> list[JSON]:

@@ -90,7 +90,9 @@ def read(path: Path, format: str | None = None, **options) -> tuple[Dataset, Rep
     if format is None:
         found = detect(path)
         if not found:
-            raise ValidationError(f"{path}: no known format recognises this; name one with --from", field="path")
+            raise ValidationError(
+                f"{path}: no known format recognises this; name the format (--from, or format in the API)", field="path"
+            )
         format = found[0][0]
     fmt = get(format)
     if fmt.read is None:

@@ -110,7 +110,7 @@ class JobRunner:
             return None
         finally:
             self._running.pop(ctx.job_id, None)
-        self._finish(ctx.job_id, status="done", progress=1.0, result=result or {})
+        self._finish(ctx.job_id, status="done", progress=1.0, message="done", result=result or {})
         return result
 
     def shutdown(self) -> None:

@@ -17,7 +17,7 @@ from limner.store import audit
 from limner.store.models import Annotation, Asset, LabelRow, ShapeRow, utcnow
 from limner.store.projects import load_schema
 
-__all__ = ["get_annotation", "get_annotation_json", "list_annotations", "put_annotation", "delete_annotation", "OWNER_MAX"]
+__all__ = ["get_annotation", "get_annotation_json", "list_annotations", "list_owners", "put_annotation", "delete_annotation", "OWNER_MAX"]
 
 OWNER_MAX = 200
 _SHAPE_COLUMNS = (
@@ -57,6 +57,24 @@ def _add_shape_count(s: Session, asset: Asset, delta: int) -> None:
             .execution_options(synchronize_session=False)
         )
         set_committed_value(asset, "shape_count", asset.shape_count + delta)
+
+
+def list_owners(s: Session, project_id: int) -> list[dict]:
+    """Who has annotated the project (people and models), with counts, most shapes first."""
+    from sqlalchemy import func
+
+    q = (
+        select(Annotation.owner, func.count(), func.sum(Annotation.shape_count), func.max(Annotation.updated_at))
+        .join(Asset, Asset.id == Annotation.asset_id)
+        .where(Asset.project_id == project_id)
+        .group_by(Annotation.owner)
+    )
+    rows = [
+        {"owner": o, "is_model": o.startswith("model:"), "annotations": n, "shapes": int(sh or 0),
+         "last_saved": at.isoformat() if at else None}
+        for o, n, sh, at in s.execute(q)
+    ]
+    return sorted(rows, key=lambda r: (-r["shapes"], r["owner"]))
 
 
 def list_annotations(s: Session, asset_id: int) -> list[dict]:

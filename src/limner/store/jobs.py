@@ -20,7 +20,7 @@ def job_dict(j: Job) -> dict:
         "progress": round(j.progress, 4),
         "percent": round(100 * j.progress, 1),
         "message": j.message,
-        "params": j.params,
+        "params": {k: v for k, v in (j.params or {}).items() if not k.startswith("_")},
         "result": j.result,
         "error": j.error,
         "created_at": j.created_at.isoformat(),

@@ -11,6 +11,17 @@ def _write_action(ctx: Ctx, owner: str) -> str:
     return "annotations.write_own" if ctx.user is not None and owner == ctx.user.username else "annotations.write_any"
 
 
+@router.get("/projects/{project_id}/owners")
+def list_owners(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Who has annotated the project, people and models (`model:NAME`), with annotation and shape counts."""
+    from limner.store import projects
+
+    with ctx.read() as s:
+        projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "annotations.view")
+        return {"items": annotations.list_owners(s, project_id)}
+
+
 @router.get("/assets/{asset_id}/annotations")
 def list_annotations(asset_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
     with ctx.read() as s:

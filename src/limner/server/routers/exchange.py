@@ -1,5 +1,6 @@
 import re
 import uuid
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
@@ -71,7 +72,7 @@ def import_project(
     if path is not None:
         if not ctx.user.is_admin:
             raise PermissionDenied("only administrators may import from server paths", field="path")
-        params |= {"source": path, "cleanup": False}
+        params |= {"_source": path, "_cleanup": False, "name": Path(path).name}
     else:
         folder = ctx.services.settings.data_path / "imports"
         folder.mkdir(parents=True, exist_ok=True)
@@ -79,7 +80,7 @@ def import_project(
         with dest.open("wb") as out:
             while chunk := file.file.read(1 << 20):
                 out.write(chunk)
-        params |= {"source": str(dest), "cleanup": True, "name": re.sub(r"[^\w. -]", "_", file.filename or "upload.zip")}
+        params |= {"_source": str(dest), "_cleanup": True, "name": re.sub(r"[^\w. -]", "_", file.filename or "upload.zip")}
     job_id, _ = ctx.services.runner.submit("project.import", project_id=project_id, user_id=ctx.user.id, params=params)
     with ctx.read() as s:
         return jobs.job_dict(jobs.get_job(s, job_id))

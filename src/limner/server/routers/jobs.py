@@ -33,9 +33,11 @@ def get_job(job_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
 
 @router.post("/jobs/{job_id}/cancel")
 def cancel_job(job_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Ask a running job to stop: its creator, or a manager."""
     with ctx.read() as s:
         j = jobs.get_job(s, job_id)
-        _check(ctx, s, j, "jobs.cancel")
+        own = ctx.user is not None and j.created_by == ctx.user.id
+        _check(ctx, s, j, "jobs.view" if own else "jobs.cancel")
     ctx.services.runner.cancel(job_id)
     with ctx.read() as s:
         return jobs.job_dict(jobs.get_job(s, job_id))
