@@ -20,7 +20,7 @@ from typing import Any
 
 from limner.errors import ValidationError
 
-__all__ = ["FormatError", "Report", "atomic_write", "load_json", "no_gc", "parse_xml"]
+__all__ = ["FormatError", "Report", "atomic_copy", "atomic_write", "load_json", "no_gc", "parse_xml"]
 
 
 class FormatError(ValidationError):
@@ -108,6 +108,22 @@ def no_gc():
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy a file whole or not at all (an image into an export)."""
+    import shutil
+
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_json(path: Path) -> Any:

@@ -48,14 +48,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from limner.core.dataset import Dataset, Item
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write
+from limner.formats.base import FormatError, Report, atomic_copy, atomic_write
 from limner.formats.registry import Format, register
 
 __all__ = [
@@ -86,18 +84,6 @@ _SUBSET_COLS = ("subset", "split")
 
 def _is_image(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTS)
-
-
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _tags(item: Item, report: Report) -> list[str]:
@@ -227,7 +213,7 @@ def write_imagenet(dataset: Dataset, path: Path, *, include_images: bool | None 
                 report.problem(f"label {t!r} cannot be a folder name; its images were left out")
                 continue
             rel = _strip(item.name, item.subset or "default", t)
-            _copy(Path(item.image), base / t / rel.as_posix())
+            atomic_copy(Path(item.image), base / t / rel.as_posix())
     _unused_labels(dataset, report)
     return report
 
@@ -466,7 +452,7 @@ def write_imagenet_txt(dataset: Dataset, path: Path, *, include_images: bool = F
     if include_images:
         for item in dataset.items:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), out / "images" / item.name.replace("\\", "/").lstrip("/"))
+                atomic_copy(Path(item.image), out / "images" / item.name.replace("\\", "/").lstrip("/"))
             else:
                 report.missing_images.append(item.name)
     return report
@@ -626,7 +612,7 @@ def write_csv(dataset: Dataset, path: Path, *, include_images: bool = False, **o
     if include_images:
         for item in dataset.items:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), target.parent / item.name.replace("\\", "/").lstrip("/"))
+                atomic_copy(Path(item.image), target.parent / item.name.replace("\\", "/").lstrip("/"))
             else:
                 report.missing_images.append(item.name)
     return report

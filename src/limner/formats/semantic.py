@@ -59,8 +59,6 @@ unknown size (no width/height, no readable image, no mask) get no PNG, reported.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
@@ -70,7 +68,7 @@ from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.geometry import rasterize
 from limner.core.schema import Label
-from limner.formats.base import FormatError, Report, atomic_write, load_json
+from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, load_json
 from limner.formats.registry import Format, register
 from limner.formats.voc import voc_palette
 
@@ -408,18 +406,6 @@ def _size(item: Item) -> tuple[int, int] | None:
     return None
 
 
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _images(folder: Path) -> dict[str, Path]:
     """Images under ``folder`` by relative path without suffix."""
     out: dict[str, Path] = {}
@@ -569,7 +555,7 @@ def write_semantic(
             atomic_write(folder / "masks" / PurePosixPath(rel).with_suffix(".png"), data)
         if include_images:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), folder / "images" / rel)
+                atomic_copy(Path(item.image), folder / "images" / rel)
             else:
                 report.missing_images.append(item.name)
     import json
@@ -781,7 +767,7 @@ def write_cityscapes(dataset: Dataset, path: Path, *, include_images: bool = Fal
             if include_images:
                 if item.image is not None and Path(item.image).is_file():
                     ext = Path(item.image).suffix.lower() or ".png"
-                    _copy(Path(item.image), out / "leftImg8bit" / split / city / f"{stem}_leftImg8bit{ext}")
+                    atomic_copy(Path(item.image), out / "leftImg8bit" / split / city / f"{stem}_leftImg8bit{ext}")
                 else:
                     report.missing_images.append(item.name)
     if not official:
@@ -910,7 +896,7 @@ def write_camvid(dataset: Dataset, path: Path, *, include_images: bool = False, 
         lists.setdefault(split, []).append(f"{img_rel} {m}".rstrip() + "\n")
         if include_images:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), out / split / rel.as_posix())
+                atomic_copy(Path(item.image), out / split / rel.as_posix())
             else:
                 report.missing_images.append(item.name)
     for split, rows in lists.items():

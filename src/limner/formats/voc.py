@@ -47,8 +47,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -60,7 +58,7 @@ from limner.core.dataset import Dataset, Item
 from limner.core.geometry import bbox, rasterize
 from limner.core.schema import Attribute, Label
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, parse_xml
+from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, parse_xml
 from limner.formats.registry import Format, register
 
 __all__ = [
@@ -735,18 +733,6 @@ def dataset_to_voc(
         yield vid, files, item, objects, tags
 
 
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _image_size(path: Path) -> tuple[int, int]:
     """(width, height) upright (EXIF orientations 5-8 swap them), from the header."""
     from PIL import Image
@@ -818,7 +804,7 @@ def write(
         presence[vid] = state
         if include_images:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), out / "JPEGImages" / item.name)
+                atomic_copy(Path(item.image), out / "JPEGImages" / item.name)
             else:
                 report.missing_images.append(item.name)
         report.items += 1
