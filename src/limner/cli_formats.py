@@ -56,7 +56,7 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         from rich.console import Console
 
         from limner.errors import LimnerError
-        from limner.exchange_jobs import export_to_folder
+        from limner.convert import export_to_folder
         from limner.formats import get, read
 
         console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
@@ -93,7 +93,7 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
 
         from limner.errors import LimnerError
         from limner.exchange import project_dataset
-        from limner.exchange_jobs import export_to_folder
+        from limner.convert import export_to_folder
         from limner.media.storage import storage_from_url
 
         console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)

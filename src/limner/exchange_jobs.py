@@ -1,87 +1,18 @@
-"""Export and import as jobs with progress, and the steps the CLI shares with them."""
+"""Export and import as jobs with progress."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
-from limner.core.dataset import Dataset
+from limner.convert import export_to_folder, zip_folder
 from limner.errors import LimnerError
-from limner.core.splits import assign_splits, parse_ratios, remap_labels
 from limner.exchange import import_dataset, project_dataset
 from limner.formats import read as read_dataset
-from limner.formats import write as write_dataset
 from limner.jobs.runner import register
-from limner.quality.checks import check_dataset
 
-__all__ = ["prepare", "export_to_folder", "zip_folder", "parse_remap"]
-
-
-def parse_remap(text: str | dict | None) -> dict[str, str | None]:
-    """'cat=animal,dog=animal,junk=' -> {'cat': 'animal', 'dog': 'animal', 'junk': None}."""
-    if not text:
-        return {}
-    if isinstance(text, dict):
-        return {k: (v or None) for k, v in text.items()}
-    out = {}
-    for part in text.split(","):
-        old, sep, new = part.partition("=")
-        if not sep or not old.strip():
-            from limner.errors import ValidationError
-
-            raise ValidationError(f"label remap entries look like old=new (or old= to drop), got {part!r}", field="remap")
-        out[old.strip()] = new.strip() or None
-    return out
-
-
-def prepare(
-    dataset: Dataset,
-    *,
-    remap: dict | str | None = None,
-    split: str | dict | None = None,
-    seed: int = 0,
-    stratify: bool = True,
-    clip: bool = True,
-) -> dict:
-    """Remap labels, assign splits and check (and clip) geometry; returns what was done."""
-    notes: dict = {}
-    mapping = parse_remap(remap)
-    if mapping:
-        notes["remap"] = dict(remap_labels(dataset, mapping))
-    if split:
-        ratios = parse_ratios(split) if isinstance(split, str) else {k: float(v) for k, v in split.items()}
-        notes["splits"] = dict(assign_splits(dataset, ratios, seed=seed, stratify=stratify))
-    findings, counts = check_dataset(dataset, clip=clip)
-    notes["checks"] = {"counts": dict(counts), "findings": [f.to_dict() for f in findings[:200]]}
-    return notes
-
-
-def export_to_folder(dataset: Dataset, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
-    notes = prepare(dataset, **prep)
-    report = write_dataset(dataset, out, fmt, include_images=include_images)
-    return {"format": fmt, "items": len(dataset.items), "shapes": sum(len(i.shapes) for i in dataset.items),
-            "report": report.to_dict(), **notes}
-
-
-def zip_folder(folder: Path, zip_path: Path) -> int:
-    """Zip a folder (atomically: a temporary file, then rename); returns the zip's size."""
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".zip", dir=zip_path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for p in sorted(folder.rglob("*")):
-                if p.is_file():
-                    store = p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
-                    zf.write(p, p.relative_to(folder).as_posix(), compress_type=zipfile.ZIP_STORED if store else None)
-        os.replace(tmp, zip_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return zip_path.stat().st_size
+__all__ = ["export_job", "import_job"]
 
 
 def exports_dir(settings) -> Path:

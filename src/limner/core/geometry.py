@@ -77,10 +77,13 @@ def _no_area(kind: str, what: str) -> ValueError:
     return ValueError(f"{what} needs an area kind ({', '.join(AREA_KINDS)}), got {kind!r}{hint}")
 
 
-def _bounds(pts: np.ndarray) -> tuple[float, float, float, float]:
-    x0, y0 = pts.min(axis=0)
-    x1, y1 = pts.max(axis=0)
-    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+def _point_bounds(points) -> tuple[float, float, float, float]:
+    """Bounds of a list of [x, y, ...] points in plain Python: for the tens of points of a shape
+    this is several times faster than making a numpy array."""
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    x0, y0 = min(xs), min(ys)
+    return float(x0), float(y0), float(max(xs) - x0), float(max(ys) - y0)
 
 
 def _extents(w: float, h: float, angle: float) -> tuple[float, float]:
@@ -115,11 +118,10 @@ def bbox(kind: str, geometry: dict) -> tuple[float, float, float, float] | None:
             ex, ey = _ellipse_extents(g["rx"], g["ry"], g["angle"])
         return g["cx"] - ex, g["cy"] - ey, 2.0 * ex, 2.0 * ey
     if kind in _POINT_KINDS:
-        return _bounds(np.asarray(g["points"], dtype=np.float64)[:, :2])
+        return _point_bounds(g["points"])
     if kind == "skeleton":
-        pts = np.asarray(g["points"], dtype=np.float64).reshape(-1, 3)
-        pts = pts[pts[:, 2] > 0]
-        return _bounds(pts[:, :2]) if len(pts) else None
+        pts = [p for p in g["points"] if p[2] > 0]
+        return _point_bounds(pts) if pts else None
     if kind == "mask":
         from pycocotools import mask as mask_utils
 

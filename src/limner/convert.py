@@ -1,0 +1,80 @@
+"""Dataset preparation shared by `limner convert`, `limner export` and export jobs: label remapping,
+splits, geometry checks, writing a format and zipping. Needs no database, so the standalone
+converter starts without one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from limner.core.dataset import Dataset
+from limner.core.splits import assign_splits, parse_ratios, remap_labels
+from limner.errors import ValidationError
+from limner.formats import write as write_dataset
+from limner.quality.checks import check_dataset
+
+__all__ = ["export_to_folder", "parse_remap", "prepare", "zip_folder"]
+
+
+def parse_remap(text: str | dict | None) -> dict[str, str | None]:
+    """'cat=animal,dog=animal,junk=' -> {'cat': 'animal', 'dog': 'animal', 'junk': None}."""
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return {k: (v or None) for k, v in text.items()}
+    out = {}
+    for part in text.split(","):
+        old, sep, new = part.partition("=")
+        if not sep or not old.strip():
+            raise ValidationError(f"label remap entries look like old=new (or old= to drop), got {part!r}", field="remap")
+        out[old.strip()] = new.strip() or None
+    return out
+
+
+def prepare(
+    dataset: Dataset,
+    *,
+    remap: dict | str | None = None,
+    split: str | dict | None = None,
+    seed: int = 0,
+    stratify: bool = True,
+    clip: bool = True,
+) -> dict:
+    """Remap labels, assign splits and check (and clip) geometry; returns what was done."""
+    notes: dict = {}
+    mapping = parse_remap(remap)
+    if mapping:
+        notes["remap"] = dict(remap_labels(dataset, mapping))
+    if split:
+        ratios = parse_ratios(split) if isinstance(split, str) else {k: float(v) for k, v in split.items()}
+        notes["splits"] = dict(assign_splits(dataset, ratios, seed=seed, stratify=stratify))
+    findings, counts = check_dataset(dataset, clip=clip)
+    notes["checks"] = {"counts": dict(counts), "findings": [f.to_dict() for f in findings[:200]]}
+    return notes
+
+
+def export_to_folder(dataset: Dataset, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
+    notes = prepare(dataset, **prep)
+    report = write_dataset(dataset, out, fmt, include_images=include_images)
+    return {"format": fmt, "items": len(dataset.items), "shapes": sum(len(i.shapes) for i in dataset.items),
+            "report": report.to_dict(), **notes}
+
+
+def zip_folder(folder: Path, zip_path: Path) -> int:
+    """Zip a folder (atomically: a temporary file, then rename); returns the zip's size."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".zip", dir=zip_path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for p in sorted(folder.rglob("*")):
+                if p.is_file():
+                    store = p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
+                    zf.write(p, p.relative_to(folder).as_posix(), compress_type=zipfile.ZIP_STORED if store else None)
+        os.replace(tmp, zip_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return zip_path.stat().st_size
