@@ -75,14 +75,32 @@ class Report:
         }
 
 
+_made_dirs: set[str] = set()
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
+    """Write a whole file or nothing: a temporary file beside it, then os.replace.
+
+    Writers of one file per image call this tens of thousands of times, so it costs three system
+    calls in the common case: folders already made are remembered, and the temporary name is
+    fixed per target (a concurrent writer of the same target is not a case here).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    parent = str(path.parent)
+    if parent not in _made_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _made_dirs.add(parent)
+    tmp = os.path.join(parent, f".{path.name}.tmp")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:  # the folder was removed since it was remembered
+        _made_dirs.discard(parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.write(raw)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
