@@ -390,10 +390,11 @@ def format_labels(
             if k == "mask" and list(g["rle"]["size"]) != [H, W]:
                 report.problem(f"a mask of {g['rle']['size'][0]}x{g['rle']['size'][1]} on an image of {H}x{W} was dropped")
                 continue
-            if k == "polygon" and not is_inside(k, g, W, H):
-                g = clip(k, g, W, H) or g
-                report.drop("shapes clipped to the image")
             b = bbox(k, g)
+            if k == "polygon" and b is not None and (b[0] < 0 or b[1] < 0 or b[0] + b[2] > W or b[1] + b[3] > H):
+                g = clip(k, g, W, H) or g  # the box of the part inside, not the clipped box
+                report.drop("shapes clipped to the image")
+                b = bbox(k, g)
             report.drop(f"{_PLURAL[k]} written as their bounding boxes")
         if b is None:
             report.drop(f"empty {_PLURAL[k]} dropped")
