@@ -137,6 +137,9 @@ EXPECTED: dict[tuple[str, str], str | dict[str, str]] = {
         "a zip, for another owner": "manager",
         "a server path": "admin",
     },
+    # quality
+    ("GET", "/api/v1/projects/{project_id}/checks"): "viewer",
+    ("POST", "/api/v1/assets/{asset_id}/consensus"): "reviewer",
 }
 
 # Cells that show a bug in src/: (method, path, identity) -> what goes wrong (none open).
@@ -557,6 +560,15 @@ build("POST", P + "/imports", "a zip, for another owner")(
 )
 build("POST", P + "/imports", "a server path")(
     lambda w, who: (f"/api/v1/projects/{w.exchange}/imports", {"data": {"path": str(w.imports), "format": "coco"}})
+)
+
+# quality: the consensus merges two annotations written for it (by the fixture's admin)
+build("GET", P + "/checks")(lambda w, who: (f"/api/v1/projects/{w.project}/checks", {}))
+build("POST", A + "/consensus")(
+    lambda w, who: (
+        f"/api/v1/assets/{w.asset}/consensus",
+        {"json": {"owners": [w.fresh_annotation("qa-one"), w.fresh_annotation("qa-two")]}},
+    )
 )
 
 

@@ -41,6 +41,8 @@ POLICY: dict[str, str] = {
     "audit.view": "manager",
     "project.export": "viewer",
     "project.import": "manager",
+    "quality.view": "viewer",
+    "quality.consensus": "reviewer",
 }
 
 

@@ -13,6 +13,7 @@ from limner.server.routers import (
     members,
     meta,
     projects,
+    quality,
     tasks,
     users,
 )
@@ -31,6 +32,7 @@ ROUTERS = [
     jobs.router,
     audit.router,
     exchange.router,
+    quality.router,
 ]
 
 __all__ = ["ROUTERS", "browser"]

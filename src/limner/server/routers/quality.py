@@ -1,0 +1,47 @@
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from limner.quality.checks import CheckOptions
+from limner.quality.report import asset_consensus, project_checks
+from limner.server.deps import Ctx, get_ctx
+from limner.store import assets, projects
+
+router = APIRouter(tags=["quality"])
+
+
+class ConsensusIn(BaseModel):
+    owners: list[str] | None = Field(None, description="whose annotations to merge, earliest first on a tie; default: every person's")
+    quorum: float = Field(0.5, gt=0, le=1, description="share of the owners a cluster needs")
+    iou: float = Field(0.5, gt=0, le=1, description="similarity every two shapes of a cluster must reach")
+
+
+@router.get("/projects/{project_id}/checks")
+def project_checks_route(
+    project_id: int,
+    rule: list[str] | None = Query(None, description="rules to run (repeatable); default: all"),
+    limit: int = Query(1000, ge=0, le=100_000, description="findings to list (all are counted)"),
+    owner: str | None = Query(None, description="whose annotations; default: the latest by a person"),
+    min_area: float = Query(16.0, ge=0),
+    duplicate_iou: float = Query(0.95, gt=0, le=1),
+    outlier_z: float = Query(3.5, gt=0),
+    ctx: Ctx = Depends(get_ctx),
+) -> dict:
+    """Run the automatic checks on the project: counts per rule, the first `limit` findings (each
+    with its asset id) and the class balance."""
+    with ctx.read() as s:
+        projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "quality.view")
+    options = CheckOptions(min_area=min_area, duplicate_iou=duplicate_iou, outlier_z=outlier_z)
+    report = project_checks(ctx.db, project_id, rules=rule, limit=limit, owner=owner, options=options)
+    return report.to_dict()
+
+
+@router.post("/assets/{asset_id}/consensus")
+def consensus_route(asset_id: int, body: ConsensusIn, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Merge several owners' annotations of the asset into the `consensus` annotation (written on
+    top of its current revision); answers the annotation and the report (clusters, kept, dropped
+    below the quorum, label ties)."""
+    with ctx.write() as s:
+        a = assets.get_asset(s, asset_id)
+        ctx.authorize(s, a.project_id, "quality.consensus")
+        return asset_consensus(s, a, body.owners, quorum=body.quorum, iou=body.iou, actor_id=ctx.user.id)
