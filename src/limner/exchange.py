@@ -43,7 +43,9 @@ def project_dataset(
     (or by a model too with `include_models`). With `labels`, only assets having one of them and
     only shapes of them. `Item.image` is set when the media store is a local folder.
     """
-    with db.read() as s:
+    from limner.formats.base import no_gc
+
+    with no_gc(), db.read() as s:
         schema, ids = load_schema(s, project_id)
         names = {v: k for k, v in ids.items()}
         q = select(Asset.id, Asset.name, Asset.width, Asset.height, Asset.storage_key).where(Asset.project_id == project_id)

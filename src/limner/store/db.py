@@ -25,8 +25,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _json_dumps(value) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+def _json_loads(text):
+    import orjson
+
+    return orjson.loads(text)
+
+
+# orjson reads JSON columns several times faster than the standard library (big exports)
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+
+
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
-    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}, **_JSON}
     if writer:
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120)
     else:
@@ -67,7 +83,7 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, writer=False)
         else:
             self.write_engine = self.read_engine = create_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON
             )
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
