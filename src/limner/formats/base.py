@@ -56,6 +56,21 @@ class Report:
     def problem(self, message: str) -> None:
         self.problems.append(message)
 
+    def unrepresentable(self, shape, *fields: str) -> None:
+        """Count the named fields of a shape that hold something the format cannot store
+        (attributes, z_order, track_id, source, confidence)."""
+        for f in fields:
+            if f == "attributes" and shape.attributes:
+                self.drop("attributes not representable")
+            elif f == "z_order" and shape.z_order:
+                self.drop("z-orders not representable")
+            elif f == "track_id" and shape.track_id is not None:
+                self.drop("track ids not representable")
+            elif f == "source" and shape.source and shape.source != "manual":
+                self.drop("sources not representable")
+            elif f == "confidence" and shape.confidence is not None:
+                self.drop("confidences not representable")
+
     def summary(self) -> list[str]:
         lines = [f"{self.format}: {n} {what}" for what, n in sorted(self.dropped.items())]
         if self.missing_images:

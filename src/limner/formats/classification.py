@@ -95,10 +95,7 @@ def _tags(item: Item, report: Report) -> list[str]:
             continue
         if s.attributes:
             report.drop("attributes of tags not representable")
-        if s.confidence is not None:
-            report.drop("confidences not representable")
-        if s.source and s.source != "manual":
-            report.drop("sources not representable")
+        report.unrepresentable(s, "confidence", "source")
         if s.label not in out:
             out.append(s.label)
     return out

@@ -303,14 +303,7 @@ def paint(
         if s.kind not in _AREA_KINDS:
             report.drop(f"{_PLURAL[s.kind]} not representable")
             continue
-        if s.attributes:
-            report.drop("attributes not representable")
-        if s.track_id is not None:
-            report.drop("track ids not representable")
-        if s.source and s.source != "manual":
-            report.drop("sources not representable")
-        if s.confidence is not None:
-            report.drop("confidences not representable")
+        report.unrepresentable(s, "attributes", "track_id", "source", "confidence")
         area.append(s)
     area.sort(key=lambda s: s.z_order)
     for s in area:

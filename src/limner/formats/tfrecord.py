@@ -980,14 +980,7 @@ def _objects(item: Item, report: Report) -> tuple[list[dict], list[Shape]]:
         if s.kind not in _AREA_KINDS:
             report.drop(f"{_PLURAL[s.kind]} dropped")
             continue
-        if s.z_order:
-            report.drop("z-orders not representable")
-        if s.track_id is not None:
-            report.drop("track ids not representable")
-        if s.source and s.source != "manual":
-            report.drop("sources not representable")
-        if s.confidence is not None:
-            report.drop("confidences not representable")
+        report.unrepresentable(s, "z_order", "track_id", "source", "confidence")
         groups.setdefault(("g", s.group_id) if s.group_id is not None else ("s", n), []).append(s)
     objects: list[dict] = []
     for members in groups.values():
