@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,12 @@ from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.raster import rotated_box_corners
 from limner.core.schema import Attribute, Label, Skeleton
-from limner.core.shapes import Shape, validate_shape
+from limner.core.shapes import Shape
 from limner.formats import cvat
 from limner.formats.base import FormatError
 
-ASSETS = Path(__file__).resolve().parents[3] / "shared" / "peer-data" / "datumaro" / "tests" / "assets"
+from ._shared import ASSETS, assert_valid, close  # noqa: E402
+
 CVAT = ASSETS / "cvat_dataset"
 needs_peer = pytest.mark.skipif(not CVAT.is_dir(), reason="peer data ../shared/peer-data/datumaro is not present")
 
@@ -31,11 +31,6 @@ def kinds(ds: Dataset) -> dict[str, int]:
     return out
 
 
-def assert_valid(ds: Dataset) -> None:
-    """Every shape read passes the checks the server applies on import."""
-    for item in ds.items:
-        for i, s in enumerate(item.shapes):
-            validate_shape(s.to_dict(), index=i, schema=ds.schema, height=item.height, width=item.width)
 
 
 # ------------------------------------------------------------------------------------ conformance
@@ -213,14 +208,6 @@ ROUND_TRIPS = [
 ]
 
 
-def close(a, b) -> bool:
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    return a == b
 
 
 @pytest.mark.parametrize("kind,label,geometry,attributes", ROUND_TRIPS, ids=[r[0] for r in ROUND_TRIPS])

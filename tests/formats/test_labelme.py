@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,29 +15,18 @@ from limner import formats
 from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.raster import rotated_box_corners
-from limner.core.shapes import Shape, validate_shape
+from limner.core.shapes import Shape
 from limner.formats import labelme
 from limner.formats.base import FormatError
 
-ASSETS = Path(__file__).resolve().parents[3] / "shared" / "peer-data" / "datumaro" / "tests" / "assets"
+from ._shared import ASSETS, assert_valid, close  # noqa: E402
+
 LABELME_XML = ASSETS / "labelme_dataset"
 needs_peer = pytest.mark.skipif(not LABELME_XML.is_dir(), reason="peer data ../shared/peer-data/datumaro is not present")
 
 
-def assert_valid(ds: Dataset) -> None:
-    for item in ds.items:
-        for i, s in enumerate(item.shapes):
-            validate_shape(s.to_dict(), index=i, schema=ds.schema, height=item.height, width=item.width)
 
 
-def close(a, b) -> bool:
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    return a == b
 
 
 def png_b64(a: np.ndarray) -> str:

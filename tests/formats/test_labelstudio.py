@@ -4,7 +4,6 @@ against a transcription of label-studio-converter's brush.py, round trips, bad i
 from __future__ import annotations
 
 import json
-import math
 from itertools import groupby
 from pathlib import Path
 
@@ -15,27 +14,16 @@ from limner import formats
 from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.raster import rotated_box_corners
-from limner.core.shapes import Shape, validate_shape
+from limner.core.shapes import Shape
 from limner.formats import labelstudio as ls
 from limner.formats.base import FormatError
 
-ASSETS = Path(__file__).resolve().parents[3] / "shared" / "peer-data" / "datumaro" / "tests" / "assets"
+from ._shared import ASSETS, assert_valid, close  # noqa: E402
 
 
-def assert_valid(ds: Dataset) -> None:
-    for item in ds.items:
-        for i, s in enumerate(item.shapes):
-            validate_shape(s.to_dict(), index=i, schema=ds.schema, height=item.height, width=item.width)
 
 
-def close(a, b) -> bool:
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    return a == b
+
 
 
 # label-studio-converter brush.py (decode_rle / encode_rle), transcribed: the reference the module's

@@ -215,7 +215,7 @@ def test_s3_storage_round_trip(s3_endpoint: str, tmp_path: Path) -> None:
         store.open("ab/cd.jpg")
     with pytest.raises(FileNotFoundError):
         store.size("ab/cd.jpg")
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(LimnerError):
         store.path("ab/cd.webp")
     with pytest.raises(ValueError, match="storage key"):
         store.put_bytes("../escape.jpg", b"x")

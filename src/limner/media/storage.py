@@ -128,7 +128,7 @@ class S3Storage:
 
     The endpoint, region and credentials come from boto3's usual configuration (for example
     ``AWS_ENDPOINT_URL`` for MinIO) unless ``endpoint_url`` is given. Objects have no local path:
-    ``path`` raises ``NotImplementedError`` and ``open`` returns a non-seekable stream.
+    ``path`` raises ``LimnerError`` and ``open`` returns a non-seekable stream.
     """
 
     is_local = False
@@ -176,7 +176,7 @@ class S3Storage:
             raise FileNotFoundError(f"no stored object for key {key!r} in {self!r}") from None
 
     def path(self, key: str) -> Path:
-        raise NotImplementedError("S3 objects have no local path; read them with open()")
+        raise LimnerError("S3 objects have no local path; read them with open()")
 
     def exists(self, key: str) -> bool:
         return self._head(key) is not None
