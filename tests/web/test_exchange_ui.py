@@ -132,7 +132,7 @@ def _open_project(page, live, project) -> None:
     page.goto(f"{live.url}/#/projects/{project['id']}")
     page.wait_for_selector("#export-button:not([hidden])")
     n = len(project["assets"])
-    page.wait_for_function("t => document.getElementById('range').textContent === t", arg=f"1–{n} of {n}")
+    page.wait_for_function("t => document.getElementById('range')?.textContent === t", arg=f"1–{n} of {n}")
 
 
 def _open_export(page) -> None:
@@ -363,7 +363,7 @@ def test_import_a_coco_zip_adds_its_images(page, live, people, make_project, tmp
     _shot(page, "import-dialog.png")
     # the grid behind the dialog already shows the new assets
     page.keyboard.press("Escape")
-    page.wait_for_function("document.getElementById('range').textContent === '1–4 of 4'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–4 of 4'")
     _wait_thumbnails(page, 4)
     names = {a["name"] for a in live.admin().list_assets(project["id"])["items"]}
     assert {"fresh0.png", "fresh1.png"} <= {n.rsplit("/", 1)[-1] for n in names}

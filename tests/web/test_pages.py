@@ -152,7 +152,7 @@ def test_login_form_shows_the_servers_sentence(context, live, web):
     page.fill("#login-username", web.user["username"])
     page.fill("#login-password", "not-the-password")
     page.click("form.login-card button[type=submit]")
-    page.wait_for_function("document.getElementById('login-error').textContent.length > 0")
+    page.wait_for_function("(document.getElementById('login-error')?.textContent || '').length > 0")
     assert page.inner_text("#login-error") == "wrong username or password"
     assert "#/login" in page.url
 
@@ -195,7 +195,7 @@ def test_create_project_from_the_form(page, live, web):
     page.click("form.new-project button[type=submit]")
     _wait_hash(page, "#/projects/")
     page.wait_for_function("document.querySelector('.page-head h1').textContent === 'Birds from the form'")
-    page.wait_for_function("document.getElementById('range').textContent === '0 of 0'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '0 of 0'")
     made = [p for p in web.client.list_projects() if p["name"] == "Birds from the form"]
     assert made and made[0]["description"] == "made in the browser"
     # an empty name gets the server's sentence under the form
@@ -240,19 +240,19 @@ def test_filters_narrow_the_grid(page, live, web):
     page.goto(f"{live.url}/#/projects/{web.project['id']}")
     _wait_thumbnails(page, N_GRID)
     page.select_option("#filter-status", "done")
-    page.wait_for_function("document.getElementById('range').textContent === '1–1 of 1'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–1 of 1'")
     assert _cards(page).count() == 1
     assert _cards(page).first.get_attribute("data-id") == str(web.assets[1]["id"])
     assert "status=done" in page.url
     page.select_option("#filter-status", "")
-    page.wait_for_function(f"document.getElementById('range').textContent === '1–{N_GRID} of {N_GRID}'")
+    page.wait_for_function(f"document.getElementById('range')?.textContent === '1–{N_GRID} of {N_GRID}'")
     page.select_option("#filter-label", "car")
-    page.wait_for_function("document.getElementById('range').textContent === '1–1 of 1'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–1 of 1'")
     assert _cards(page).first.get_attribute("data-id") == str(web.assets[0]["id"])
     page.select_option("#filter-label", "")
-    page.wait_for_function(f"document.getElementById('range').textContent === '1–{N_GRID} of {N_GRID}'")
+    page.wait_for_function(f"document.getElementById('range')?.textContent === '1–{N_GRID} of {N_GRID}'")
     page.fill("#filter-name", "pic3")
-    page.wait_for_function("document.getElementById('range').textContent === '1–1 of 1'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–1 of 1'")
     assert "pic3" in _cards(page).first.inner_text()
 
 
@@ -264,16 +264,16 @@ def test_grid_pages_by_one_hundred(page, live, web, tmp_path):
     asked = []
     page.on("request", lambda r: asked.append(r.url) if "/assets?" in r.url else None)
     page.goto(f"{live.url}/#/projects/{p['id']}")
-    page.wait_for_function("document.getElementById('range').textContent === '1–100 of 105'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–100 of 105'")
     assert _cards(page).count() == 100
     assert page.is_disabled("#page-prev")
     page.click("#page-next")
-    page.wait_for_function("document.getElementById('range').textContent === '101–105 of 105'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '101–105 of 105'")
     assert _cards(page).count() == 5
     assert page.is_disabled("#page-next")
     assert all("limit=100" in u for u in asked) and any("offset=100" in u for u in asked)
     page.go_back()
-    page.wait_for_function("document.getElementById('range').textContent === '1–100 of 105'")
+    page.wait_for_function("document.getElementById('range')?.textContent === '1–100 of 105'")
 
 
 def test_upload_reports_added_and_rejected(page, live, web, tmp_path):
@@ -296,7 +296,7 @@ def test_upload_reports_added_and_rejected(page, live, web, tmp_path):
     assert page.inner_text("#range") == "1–1 of 1"
     # the same picture again is skipped as a duplicate
     page.set_input_files("#upload-input", [str(good)])
-    page.wait_for_function("document.getElementById('upload-report')?.textContent.includes('1 skipped')")
+    page.wait_for_function("(document.getElementById('upload-report')?.textContent || '').includes('1 skipped')")
     assert "already in this project" in page.inner_text("#upload-report .rep-duplicate")
 
 
@@ -475,11 +475,11 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         _wait_drawn(page, 7)
         # with a filter, prev/next walk the filtered list
         page.goto(f"{live.url}/#/projects/{web.project['id']}?status=new")
-        page.wait_for_function("document.getElementById('range').textContent === '1–2 of 2'")
+        page.wait_for_function("document.getElementById('range')?.textContent === '1–2 of 2'")
         _cards(page).first.click()
-        page.wait_for_function("document.getElementById('asset-position').textContent === '1 of 2'")
+        page.wait_for_function("document.getElementById('asset-position')?.textContent === '1 of 2'")
         page.click("#asset-next")
-        page.wait_for_function("document.getElementById('asset-position').textContent === '2 of 2'")
+        page.wait_for_function("document.getElementById('asset-position')?.textContent === '2 of 2'")
         assert page.is_disabled("#asset-next")
         _wait_hash(page, f"#/assets/{web.assets[4]['id']}?")
         page.click(".viewer-bar a.back")
@@ -490,7 +490,7 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
 
 def test_viewer_opened_directly_finds_the_next_asset(page, live, web):
     page.goto(f"{live.url}/#/assets/{web.assets[2]['id']}")
-    page.wait_for_function("!document.getElementById('asset-next').disabled")
+    page.wait_for_function("document.getElementById('asset-next')?.disabled === false")
     assert page.is_disabled("#asset-prev")
     page.click("#asset-next")
     _wait_hash(page, f"#/assets/{web.assets[3]['id']}")
