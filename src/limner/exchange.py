@@ -63,10 +63,12 @@ def project_dataset(
                 select(ShapeRow.id).where(ShapeRow.asset_id == Asset.id, ShapeRow.label_id.in_(label_ids)).exists()
             )
         rows = s.execute(q.order_by(Asset.id)).all()
-        local = getattr(storage, "is_local", False)
+        root = Path(storage.root) if getattr(storage, "is_local", False) else None
         items: dict[int, Item] = {}
         for aid, name, w, h, key in rows:
-            items[aid] = Item(name=name, width=w, height=h, image=storage.path(key) if local else None)
+            # the image's place, without touching the disk: a missing file is reported by the
+            # writer that needs it (include_images), not a reason to fail an export of labels
+            items[aid] = Item(name=name, width=w, height=h, image=root.joinpath(*key.split("/")) if root else None)
         # the chosen annotation per asset, in one query
         ann = select(Annotation.id, Annotation.asset_id, Annotation.owner, Annotation.updated_at).join(
             Asset, Asset.id == Annotation.asset_id

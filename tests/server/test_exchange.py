@@ -159,3 +159,19 @@ def test_the_creator_of_an_export_may_cancel_it_a_viewer_not_others(admin, live,
     with pytest.raises(ApiError) as e:
         viewer.cancel_job(other["id"])
     assert e.value.status == 403
+
+
+def test_export_of_labels_survives_a_missing_image_file(admin, live, project):
+    from limner.store.models import Asset
+
+    _annotate(admin, project)
+    with live.services.db.read() as s:
+        key = s.get(Asset, project["assets"][0]["id"]).storage_key
+    original = live.services.storage.path(key)
+    moved = original.with_name(original.name + ".moved")
+    original.rename(moved)
+    try:
+        zf, result = _export(admin, live, project["id"], format="coco")
+        assert result["items"] == 6 and result["shapes"] == 12
+    finally:
+        moved.rename(original)
