@@ -20,7 +20,7 @@ from typing import Any
 
 from limner.errors import ValidationError
 
-__all__ = ["FormatError", "Report", "atomic_copy", "atomic_write", "load_json", "no_gc", "parse_xml"]
+__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "load_json", "no_gc", "parse_xml"]
 
 
 class FormatError(ValidationError):
@@ -157,6 +157,18 @@ def atomic_copy(src: Path, dst: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def copy_images(items, dest_of, report: Report) -> None:
+    """Copy each item's image to ``dest_of(item)`` (atomically); an item whose image is not on
+    disk is listed in the report's missing images."""
+    for item in items:
+        if item.image is not None and Path(item.image).is_file():
+            dest = Path(dest_of(item))
+            if Path(item.image).resolve() != dest.resolve():
+                atomic_copy(Path(item.image), dest)
+        else:
+            report.missing_images.append(item.name)
 
 
 def load_json(path: Path) -> Any:

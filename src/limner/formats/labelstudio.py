@@ -21,7 +21,6 @@ A task is ``{"id", "data": {"image": url}, "annotations": [{"result": [...]}], "
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -31,7 +30,7 @@ from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import Attribute
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
+from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = ["brush_decode", "brush_encode", "dataset_to_labelstudio", "detect", "label_config", "labelstudio_to_dataset",
@@ -562,14 +561,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, url_pre
     if path.suffix.lower() != ".json":
         atomic_write(path / "label_config.xml", label_config(dataset))
     if include_images:
-        for item in dataset.items:
-            if item.image is not None and Path(item.image).is_file():
-                dest = target.parent / item.name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if Path(item.image).resolve() != dest.resolve():
-                    shutil.copyfile(item.image, dest)
-            else:
-                report.missing_images.append(item.name)
+        copy_images(dataset.items, lambda item: target.parent / item.name, report)
     report.items = len(dataset.items)
     report.shapes = sum(len(i.shapes) for i in dataset.items)
     return report

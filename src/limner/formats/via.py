@@ -19,14 +19,13 @@ Folders: ``<dir>/*.json`` (no split) or ``<dir>/<split>/*.json`` (the Mask R-CNN
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 from limner.core.dataset import Dataset, Item
 from limner.core.raster import mask_to_polygons, rotated_box_corners
 from limner.core.schema import Attribute, Label
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
+from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = ["dataset_to_via", "detect", "read", "via_to_dataset", "write"]
@@ -335,14 +334,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, project
         meta = dataset_to_via(dataset, report, items, root, prefix)
         atomic_write(target, orjson.dumps(_project(dataset, meta) if project else meta))
         if include_images:
-            for item in items:
-                if item.image is not None and Path(item.image).is_file():
-                    dest = root / (item.name[len(prefix) :] if prefix else item.name)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    if Path(item.image).resolve() != dest.resolve():
-                        shutil.copyfile(item.image, dest)
-                else:
-                    report.missing_images.append(item.name)
+            copy_images(items, lambda item: root / (item.name[len(prefix) :] if prefix else item.name), report)
     report.items = len(dataset.items)
     report.shapes = sum(len(i.shapes) for i in dataset.items)
     return report
