@@ -19,9 +19,6 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, ImageDraw
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path("/tmp/limner-shots")
 PASSWORD = "exchange-password-1"
 
@@ -33,20 +30,6 @@ LABELS = [
 
 
 # -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    if live.backend != "sqlite":
-        pytest.skip("browser tests run once, on SQLite (the dialogs only call the API the API tests cover on both)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _picture(path: Path, seed: int, size=(120, 90)) -> None:

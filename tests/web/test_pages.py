@@ -15,9 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path("/tmp/limner-shots")
 PASSWORD = "web-password-1"
 N_GRID = 5
@@ -33,20 +30,6 @@ LABELS = [
 
 
 # -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    if live.backend != "sqlite":
-        pytest.skip("browser tests run once, on SQLite")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _picture(path: Path, i: int, size=(160, 120)) -> None:
