@@ -156,7 +156,6 @@ def test_every_shape_kind_round_trips(admin, project):
         ({"kind": "box", "label": "nope", "geometry": {"x": 0, "y": 0, "w": 1, "h": 1}}, "shapes[1]: label 'nope' is not in the project's schema"),
         ({"kind": "ellipse", "label": "car", "geometry": {}}, "shapes[1]: label 'car' allows box, rotated_box, polygon, mask, not ellipse"),
         ({"kind": "box", "label": "car", "geometry": {"x": 0, "y": 0, "w": 0, "h": 1}, "attributes": {"plate": "a"}}, "box width and height must be positive"),
-        ({"kind": "box", "label": "car", "geometry": {"x": 0, "y": 0, "w": 1, "h": 1}}, "required attribute 'plate' of label 'car' is missing"),
         ({"kind": "box", "label": "car", "geometry": {"x": 0, "y": 0, "w": 1, "h": 1}, "attributes": {"plate": "a", "count": 11}}, "11 is above the maximum 10"),
         ({"kind": "box", "label": "car", "geometry": {"x": 0, "y": 0, "w": 1, "h": 1}, "attributes": {"plate": "a", "colour": "green"}}, "'green' is not one of ['red', 'blue']"),
         ({"kind": "skeleton", "label": "person", "geometry": {"points": [[1, 1, 2]]}}, "the label's skeleton has 3 points, got 1"),
@@ -175,6 +174,25 @@ def test_invalid_shapes_are_refused_with_index_and_rule(admin, project, shape, m
     assert message in e.value.detail
     assert e.value.field.startswith("shapes[1]")
     assert admin.get_annotation(aid, "admin")["revision"] == 0  # nothing written
+
+
+def test_missing_required_attributes_are_saved_but_block_review_and_done(admin, project):
+    """Work in progress saves as it is drawn; the image goes to review or done only once every
+    person's shape has its required attributes."""
+    aid = next(a["id"] for a in project["assets"] if a["height"] == 48)
+    box = {"kind": "box", "label": "car", "geometry": {"x": 0, "y": 0, "w": 4, "h": 4}}
+    admin.put_annotation(aid, "admin", [{"kind": "tag", "label": "outdoor"}, box], base_revision=0)
+    assert admin.get_annotation(aid, "admin")["shapes"][1]["attributes"].get("plate") is None
+    for status in ("review", "done"):
+        with pytest.raises(ApiError) as e:
+            admin.update_asset(aid, status=status)
+        assert e.value.status == 422 and e.value.field == "status"
+        assert f"cannot go to {status}: shapes[1] (car) of admin lacks the required attribute 'plate'" in e.value.detail
+    assert admin.get_asset(aid)["status"] == "in_progress"
+    # a model's pre-label is not held to it
+    admin.put_annotation(aid, "model:det", [box], base_revision=0)
+    admin.put_annotation(aid, "admin", [{**box, "attributes": {"plate": "B 12"}}], base_revision=1)
+    assert admin.update_asset(aid, status="review")["status"] == "review"
 
 
 def test_asset_filters_and_paging(admin, project, live):

@@ -329,7 +329,7 @@ def test_members_panel_adds_and_changes_roles(page, live, web):
 # -- the viewer --------------------------------------------------------------------------------
 
 PIXEL = """([x, y]) => {
-    const c = document.getElementById('viewer-canvas');
+    const c = document.getElementById('editor-canvas');
     const [s, tx, ty, dpr] = c.dataset.view.split(',').map(Number);
     const px = Math.floor((x * s + tx) * dpr), py = Math.floor((y * s + ty) * dpr);
     return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data);
@@ -338,7 +338,7 @@ PIXEL = """([x, y]) => {
 
 def _wait_drawn(page, n: int) -> None:
     page.wait_for_function(
-        "n => { const c = document.getElementById('viewer-canvas');"
+        "n => { const c = document.getElementById('editor-canvas');"
         " return c && c.dataset.loaded === '1' && c.dataset.image === '1' && Number(c.dataset.shapes) === n; }",
         arg=n,
     )
@@ -382,19 +382,18 @@ def test_viewer_draws_box_polygon_and_mask_in_label_colours(page, live, web, dra
     assert in_polygon[1] - in_polygon[0] > 15  # green
     in_hole = px(140, 45)
     assert abs(in_hole[1] - in_hole[0]) <= 2  # even-odd: the hole stays clear
-    # the side panel lists the objects; hovering one highlights its shape
+    # the side panel lists the objects, topmost first; hovering one highlights its shape
     rows = page.locator("#object-list .object-row")
     assert rows.count() == 3
-    assert [rows.nth(i).get_attribute("data-kind") for i in range(3)] == ["box", "polygon", "mask"]
-    assert web.user["username"] in rows.first.inner_text()
-    rows.first.hover()
+    assert [rows.nth(i).get_attribute("data-kind") for i in range(3)] == ["mask", "polygon", "box"]
+    rows.nth(2).hover()
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     hot = px(40, 45)
     assert hot[0] - hot[1] > in_box[0] - in_box[1] + 10
     # hovering the shape on the canvas marks its row
     page.mouse.move(0, 0)
-    box = page.locator("#viewer-canvas").bounding_box()
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#viewer-canvas", "data-view").split(","))
+    box = page.locator("#editor-canvas").bounding_box()
+    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
     page.mouse.move(box["x"] + 50 * s + tx, box["y"] + 115 * s + ty)
     page.wait_for_selector("#object-list .object-row.hot[data-kind=mask]")
 
@@ -402,23 +401,23 @@ def test_viewer_draws_box_polygon_and_mask_in_label_colours(page, live, web, dra
 def test_viewer_zooms_around_the_cursor_and_pans(page, live, drawn):
     page.goto(f"{live.url}/#/assets/{drawn.asset['id']}")
     _wait_drawn(page, 3)
-    view = lambda: [float(v) for v in page.get_attribute("#viewer-canvas", "data-view").split(",")]  # noqa: E731
+    view = lambda: [float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(",")]  # noqa: E731
     s0, tx0, ty0, _ = view()
-    box = page.locator("#viewer-canvas").bounding_box()
+    box = page.locator("#editor-canvas").bounding_box()
     # the image point under the cursor stays under it
     cx, cy = box["x"] + 40 * s0 + tx0, box["y"] + 45 * s0 + ty0
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, -300)
-    page.wait_for_function(f"Number(document.getElementById('viewer-canvas').dataset.view.split(',')[0]) > {s0 * 1.2}")
+    page.wait_for_function(f"Number(document.getElementById('editor-canvas').dataset.view.split(',')[0]) > {s0 * 1.2}")
     s1, tx1, ty1, _ = view()
     assert abs((cx - box["x"] - tx1) / s1 - 40) < 0.5 and abs((cy - box["y"] - ty1) / s1 - 45) < 0.5
-    page.mouse.down()
+    page.mouse.down(button="middle")  # the middle button pans in every tool
     page.mouse.move(cx + 40, cy + 25, steps=4)
-    page.mouse.up()
+    page.mouse.up(button="middle")
     s2, tx2, ty2, _ = view()
     assert s2 == s1 and abs(tx2 - tx1 - 40) < 1 and abs(ty2 - ty1 - 25) < 1
     page.click("text=Fit")
-    page.wait_for_function(f"Number(document.getElementById('viewer-canvas').dataset.view.split(',')[0]) === {s0}")
+    page.wait_for_function(f"Number(document.getElementById('editor-canvas').dataset.view.split(',')[0]) === {s0}")
 
 
 def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
@@ -443,9 +442,11 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         _cards(page).first.click()
         _wait_drawn(page, 7)  # the owner's box and six shapes of model-a (the tag is listed, not drawn)
         assert page.inner_text("#asset-position") == f"1 of {N_GRID}"
-        assert page.locator("#tags-panel .tag").inner_text().startswith("outdoor")
-        assert page.locator("#object-list .object-row").count() == 7
-        assert "detector 91%" in page.locator("#object-list .object-row[data-kind=rotated_box]").inner_text()
+        # the tag toggles are this person's tags: model-a's tag does not tick theirs
+        assert page.locator("#tag-toggles .tag-toggle[data-label=outdoor] input").is_checked() is False
+        assert page.locator("#object-list .object-row").count() == 1  # this person's box
+        assert page.locator("#others-list .object-row.other").count() == 6  # model-a's, faded on the canvas
+        assert "91%" in page.locator("#others-list .object-row.other").first.text_content()
         assert page.is_disabled("#asset-prev")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "viewer.png"))
@@ -471,10 +472,10 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         web.client.delete_annotation(a0["id"], "model-a")
 
 
-def test_viewer_opened_directly_finds_the_next_asset(page, live, web):
+def test_viewer_opened_directly_finds_both_neighbours(page, live, web):
     page.goto(f"{live.url}/#/assets/{web.assets[2]['id']}")
     page.wait_for_function("document.getElementById('asset-next')?.disabled === false")
-    assert page.is_disabled("#asset-prev")
+    assert not page.is_disabled("#asset-prev")
     page.click("#asset-next")
     _wait_hash(page, f"#/assets/{web.assets[3]['id']}")
 

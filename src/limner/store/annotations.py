@@ -133,7 +133,12 @@ def put_annotation(
     if not isinstance(shapes, list):
         raise ValidationError("shapes must be a list", field="shapes")
     schema, label_ids = load_schema(s, asset.project_id)
-    checked = [validate_shape(d, index=i, schema=schema, height=asset.height, width=asset.width) for i, d in enumerate(shapes)]
+    # A save may lack required attributes (work in progress, saved as it is drawn); the image cannot
+    # be submitted for review or marked done until they are filled in (missing_required).
+    checked = [
+        validate_shape(d, index=i, schema=schema, height=asset.height, width=asset.width, require_attributes=False)
+        for i, d in enumerate(shapes)
+    ]
     a = _find(s, asset.id, owner)
     current = a.revision if a is not None else 0
     if base_revision != current:
@@ -202,6 +207,29 @@ def put_annotation(
         revision=new_rev, shapes=len(checked),
     )
     return {"asset_id": asset.id, "owner": owner, "revision": new_rev, "shape_count": len(checked), "updated_at": now.isoformat()}
+
+
+def missing_required(s: Session, asset: Asset) -> list[str]:
+    """Sentences naming each person's shape on the asset that lacks a required attribute
+    (model annotations are pre-labels and are not held to it)."""
+    schema, _ = load_schema(s, asset.project_id)
+    required = {lb.name: [a.name for a in lb.attributes if a.required] for lb in schema.labels}
+    if not any(required.values()):
+        return []
+    rows = s.execute(
+        select(Annotation.owner, ShapeRow.position, LabelRow.name, ShapeRow.attributes)
+        .join(ShapeRow, ShapeRow.annotation_id == Annotation.id)
+        .join(LabelRow, LabelRow.id == ShapeRow.label_id)
+        .where(Annotation.asset_id == asset.id, ~Annotation.owner.startswith("model:"))
+        .order_by(Annotation.owner, ShapeRow.position)
+    )
+    out = []
+    for owner, pos, label, attrs in rows:
+        values = attrs or {}
+        for name in required.get(label, []):
+            if values.get(name) in (None, ""):
+                out.append(f"shapes[{pos}] ({label}) of {owner} lacks the required attribute {name!r}")
+    return out
 
 
 def delete_annotation(s: Session, asset: Asset, owner: str, actor_id: int) -> None:

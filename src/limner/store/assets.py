@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from limner.errors import NotFound, ValidationError
 from limner.store import audit
+from limner.store.annotations import missing_required
 from limner.store.models import ASSET_STATUSES, Annotation, Asset, LabelRow, ShapeRow, TaskAssignee, User
 
 __all__ = [
@@ -73,7 +74,8 @@ def list_assets(
     before: int | None = None,
     limit: int = 100,
 ) -> dict:
-    """One page of assets with a total; set-based: three queries whatever the page size."""
+    """One page of assets with a total, and each asset's task assignees; set-based: at most four
+    queries whatever the page size."""
     if limit < 1 or limit > MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
     if offset < 0:
@@ -123,6 +125,18 @@ def list_assets(
             by_id[aid]["annotations"].append(
                 {"owner": owner, "revision": rev, "shape_count": n, "updated_at": at.isoformat()}
             )
+        assignees: dict[int, list[str]] = {}
+        task_ids = {it["task_id"] for it in items if it["task_id"] is not None}
+        if task_ids:
+            for tid, username in s.execute(
+                select(TaskAssignee.task_id, User.username)
+                .join(User, User.id == TaskAssignee.user_id)
+                .where(TaskAssignee.task_id.in_(task_ids))
+                .order_by(User.username)
+            ):
+                assignees.setdefault(tid, []).append(username)
+        for it in items:
+            it["assignees"] = assignees.get(it["task_id"], [])
     return {"total": total, "offset": offset, "limit": limit, "items": items}
 
 
@@ -156,6 +170,13 @@ def delete_asset(s: Session, a: Asset, actor_id: int) -> None:
 def set_status(s: Session, a: Asset, status: str, actor_id: int) -> None:
     if status not in ASSET_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(ASSET_STATUSES)}, got {status!r}", field="status")
+    if status in ("review", "done") and status != a.status:
+        missing = missing_required(s, a)
+        if missing:
+            more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+            raise ValidationError(
+                f"{a.name} cannot go to {status}: {'; '.join(missing[:3])}{more}", field="status"
+            )
     if status != a.status:
         audit.record(s, actor_id, "update", "asset", a.id, project_id=a.project_id, status=status, was=a.status)
         a.status = status

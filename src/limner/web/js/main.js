@@ -1,6 +1,6 @@
 // The application shell: hash router, header (breadcrumbs, user), session handling.
 //
-// Routes:  #/login   #/projects (default)   #/projects/{id}   #/assets/{id}
+// Routes:  #/login   #/projects (default)   #/projects/{id}   #/assets/{id} (the workspace)
 // A page module exports mount(root, ctx) and may return {update(query), unmount()}:
 //   ctx = {params, query, app, signal}; `update` is called instead of a remount when only the
 //   query string changed (paging, filters); `signal` aborts when the page goes away.
@@ -11,13 +11,13 @@ import { h } from "./dom.js";
 import * as loginPage from "./pages/login.js";
 import * as projectsPage from "./pages/projects.js";
 import * as projectPage from "./pages/project.js";
-import * as assetPage from "./pages/asset.js";
+import * as workspacePage from "./pages/workspace.js";
 
 const ROUTES = [
   { pattern: /^\/login$/, page: loginPage, public: true },
   { pattern: /^\/projects$/, page: projectsPage },
   { pattern: /^\/projects\/(\d+)$/, page: projectPage },
-  { pattern: /^\/assets\/(\d+)$/, page: assetPage, full: true },
+  { pattern: /^\/assets\/(\d+)$/, page: workspacePage, full: true },
 ];
 
 const root = document.getElementById("app");

@@ -8,7 +8,7 @@
 // (screen pixel = (image × scale + t) × dpr), data-image="1" once the image is drawn, and
 // data-shapes = the number of shapes drawn.
 
-import { drawOrder, fitView, hitTest, panBy, rotatedBoxCorners, shapeBounds, toImage, toScreen, zoomAt } from "./geometry.js";
+import { drawOrder, fitView, hitTest, panBy, rotatedBoxCorners, shapeBounds, shapeContains, toImage, toScreen, zoomAt } from "./geometry.js";
 import { decodeRle } from "./rle.js";
 
 const FILL_ALPHA = 0.18;
@@ -50,9 +50,36 @@ function maskCanvas(bits, h, w, color) {
   return c;
 }
 
-// shapes given to setShapes: [{key, shape, color, name, skeleton?}] — skeleton = the label's
-// {points, edges}
-export function createScene(canvas, { onHover = () => {}, onView = () => {} } = {}) {
+// The image with a gamma curve applied through a lookup table (brightness and contrast are
+// canvas filters, applied while drawing).
+function gammaImage(img, w, h, gamma) {
+  const c = document.createElement("canvas");
+  c.width = w;
+  c.height = h;
+  const cx = c.getContext("2d", { willReadFrequently: true });
+  cx.drawImage(img, 0, 0, w, h);
+  const data = cx.getImageData(0, 0, w, h);
+  const lut = new Uint8ClampedArray(256);
+  for (let i = 0; i < 256; i++) lut[i] = Math.round(255 * Math.pow(i / 255, 1 / gamma));
+  const d = data.data;
+  for (let i = 0; i < d.length; i += 4) {
+    d[i] = lut[d[i]];
+    d[i + 1] = lut[d[i + 1]];
+    d[i + 2] = lut[d[i + 2]];
+  }
+  cx.putImageData(data, 0, 0);
+  return c;
+}
+
+// shapes given to setShapes: [{key, shape, color, name, skeleton?, dim?}] — skeleton = the label's
+// {points, edges}; dim: drawn faded (another owner's shapes, model suggestions).
+//
+// In the editor, `input` = {down(ev), move(ev), up(ev), hover?(ev)} receives the pointer (ev =
+// {x, y} in image pixels, {sx, sy} on screen, button, shift, alt, ctrl, e the DOM event) and
+// returns true when it used the event. The scene itself pans with the middle button, or the left
+// one while the space bar is held (`setPanKey`), and zooms with the wheel. Without `input` (the
+// read-only viewer) a left drag pans.
+export function createScene(canvas, { onHover = () => {}, onView = () => {}, input = null } = {}) {
   const ctx = canvas.getContext("2d");
   let image = null, imgW = 0, imgH = 0;
   let items = [];
@@ -64,6 +91,11 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
   let cssW = 0, cssH = 0, dpr = 1;
   let frame = 0;
   let drag = null;
+  let overlay = null; // (ctx, view) => void, drawn in CSS pixels on top of everything
+  let panKey = false; // the space bar is held
+  let adjust = { brightness: 1, contrast: 1, gamma: 1 };
+  let adjusted = null; // the image with gamma applied (a canvas), or null
+  let showNames = true;
 
   function invalidate() {
     if (!frame) frame = requestAnimationFrame(draw);
@@ -222,17 +254,31 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
     if (!image) return;
     ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.tx, dpr * view.ty);
     ctx.imageSmoothingEnabled = view.scale < 3;
-    ctx.drawImage(image, 0, 0, imgW, imgH);
+    const plain = adjust.brightness === 1 && adjust.contrast === 1;
+    if (!plain) ctx.filter = `brightness(${adjust.brightness}) contrast(${adjust.contrast})`;
+    ctx.drawImage(adjusted || image, 0, 0, imgW, imgH);
+    if (!plain) ctx.filter = "none";
     const hot = highlight ?? hovered;
     let hotItem = null;
     for (const it of order) {
       if (it.key === hot) hotItem = it;
-      else drawShape(it, false);
+      else if (it.dim) {
+        ctx.globalAlpha = 0.45;
+        drawShape(it, false);
+        ctx.globalAlpha = 1;
+      } else drawShape(it, false);
     }
     if (hotItem) drawShape(hotItem, true); // on top
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    for (const it of order) if (it !== hotItem) drawName(it, false);
-    if (hotItem) drawName(hotItem, true);
+    if (showNames) {
+      for (const it of order) if (it !== hotItem) drawName(it, false);
+      if (hotItem) drawName(hotItem, true);
+    }
+    if (overlay) {
+      ctx.save();
+      overlay(ctx, view);
+      ctx.restore();
+    }
     canvas.dataset.view = [view.scale, view.tx, view.ty, dpr].join(",");
     canvas.dataset.image = "1";
     canvas.dataset.shapes = String(order.length);
@@ -253,8 +299,22 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
     setView(zoomAt(view, Math.exp(-e.deltaY * unit * 0.0015), sx, sy), true);
   }
 
+  function pointerEvent(e) {
+    const [sx, sy] = pointer(e);
+    const [x, y] = toImage(view, sx, sy);
+    return { x, y, sx, sy, button: e.button, shift: e.shiftKey, alt: e.altKey, ctrl: e.ctrlKey || e.metaKey, e };
+  }
+
   function onDown(e) {
+    if (input && e.button !== 1 && !(e.button === 0 && panKey)) {
+      if (input.down(pointerEvent(e))) {
+        canvas.setPointerCapture(e.pointerId);
+        e.preventDefault();
+      }
+      return;
+    }
     if (e.button !== 0 && e.button !== 1) return;
+    e.preventDefault();
     drag = { x: e.clientX, y: e.clientY, id: e.pointerId };
     canvas.setPointerCapture(e.pointerId);
     canvas.classList.add("dragging");
@@ -267,6 +327,10 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
       drag.y = e.clientY;
       if (dx || dy) setView(panBy(view, dx, dy), true);
       return;
+    }
+    if (input) {
+      const ev = pointerEvent(e);
+      if (input.move(ev)) return;
     }
     const [sx, sy] = pointer(e);
     const [x, y] = toImage(view, sx, sy);
@@ -283,7 +347,9 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
     if (drag && e.pointerId === drag.id) {
       drag = null;
       canvas.classList.remove("dragging");
+      return;
     }
+    if (input) input.up(pointerEvent(e));
   }
 
   function onLeave() {
@@ -300,7 +366,9 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
   canvas.addEventListener("pointerup", onUp);
   canvas.addEventListener("pointercancel", onUp);
   canvas.addEventListener("pointerleave", onLeave);
-  canvas.addEventListener("dblclick", fit);
+  if (!input) canvas.addEventListener("dblclick", fit);
+  const noMenu = (e) => { if (input) e.preventDefault(); };
+  canvas.addEventListener("contextmenu", noMenu);
   const observer = new ResizeObserver(resize);
   observer.observe(canvas);
   resize();
@@ -311,6 +379,7 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
       image = img;
       imgW = width || img.naturalWidth;
       imgH = height || img.naturalHeight;
+      adjusted = adjust.gamma === 1 ? null : gammaImage(image, imgW, imgH, adjust.gamma);
       fit();
     },
     setShapes(list) {
@@ -340,7 +409,62 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
     zoom(factor) {
       setView(zoomAt(view, factor, cssW / 2, cssH / 2), true);
     },
+    // zoom to `scale` (1 = one image pixel per CSS pixel) about the centre of the canvas
+    zoomTo(scale) {
+      setView(zoomAt(view, scale / view.scale, cssW / 2, cssH / 2), true);
+    },
+    // show the image rectangle [x, y, w, h] as large as fits, with a margin
+    fitTo([x, y, w, h], margin = 0.15) {
+      const mw = Math.max(w, 8) * (1 + 2 * margin), mh = Math.max(h, 8) * (1 + 2 * margin);
+      const v = fitView(mw, mh, cssW, cssH, 0);
+      setView({ scale: v.scale, tx: v.tx - (x + w / 2 - mw / 2) * v.scale, ty: v.ty - (y + h / 2 - mh / 2) * v.scale }, true);
+    },
+    panBy(dx, dy) {
+      setView(panBy(view, dx, dy), true);
+    },
     fit,
+    invalidate,
+    setOverlay(fn) {
+      overlay = fn;
+      invalidate();
+    },
+    setPanKey(down) {
+      panKey = !!down;
+      canvas.classList.toggle("pan-ready", panKey);
+    },
+    setShowNames(on) {
+      showNames = !!on;
+      invalidate();
+    },
+    // brightness and contrast as multipliers (1 = as is), gamma as an exponent (1 = as is)
+    setAdjust(a) {
+      const gammaChanged = (a.gamma ?? adjust.gamma) !== adjust.gamma;
+      adjust = { ...adjust, ...a };
+      if (gammaChanged) adjusted = adjust.gamma === 1 || !image ? null : gammaImage(image, imgW, imgH, adjust.gamma);
+      invalidate();
+    },
+    get adjust() {
+      return { ...adjust };
+    },
+    toImage(sx, sy) {
+      return toImage(view, sx, sy);
+    },
+    // The key of the topmost drawn item covering image point (x, y) within `tol` image pixels
+    // that `accept(item)` allows (dim items never), or null.
+    hitAt(x, y, tol, accept = () => true) {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const it = order[i];
+        if (it.dim || !accept(it)) continue;
+        if (shapeContains(it.shape, x, y, tol, it.bits || null)) return it.key;
+      }
+      return null;
+    },
+    toScreen(x, y) {
+      return toScreen(view, x, y);
+    },
+    get size() {
+      return { width: cssW, height: cssH, imageWidth: imgW, imageHeight: imgH };
+    },
     get view() {
       return { ...view };
     },
@@ -355,6 +479,7 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {} } = 
       canvas.removeEventListener("pointercancel", onUp);
       canvas.removeEventListener("pointerleave", onLeave);
       canvas.removeEventListener("dblclick", fit);
+      canvas.removeEventListener("contextmenu", noMenu);
     },
   };
 }
