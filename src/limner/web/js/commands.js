@@ -1,11 +1,12 @@
 // The commands that change the document (see state.js). Each is undoable; the ones a drag sends
 // many times carry a `mergeKey` so the whole drag is one undo step.
 
+import { roundGeometry } from "./shapes.js";
 import { cloneShape, newUid } from "./state.js";
 
 // Add shapes (already carrying uids, or given new ones) at the end, or at `index`.
 export function addShapes(shapes, { select = true, name = "add" } = {}) {
-  const list = shapes.map((s) => ({ ...s, uid: s.uid || newUid() }));
+  const list = shapes.map((s) => ({ ...s, geometry: roundGeometry(s.kind, s.geometry || {}), uid: s.uid || newUid() }));
   return {
     name,
     do(doc) {
@@ -89,7 +90,7 @@ export function setGeometries(doc, geoms, opts = {}) {
   const after = {};
   for (const [uid, g] of Object.entries(geoms)) {
     const cur = doc.byUid(uid);
-    if (cur) after[uid] = { ...cloneShape(cur), geometry: structuredClone(g) };
+    if (cur) after[uid] = { ...cloneShape(cur), geometry: roundGeometry(cur.kind, structuredClone(g)) };
   }
   return updateShapes(after, { name: "geometry", ...opts });
 }

@@ -25,6 +25,8 @@ export const BINDINGS = [
   { keys: "h", action: "hide", title: "Hide or show the selection", group: "Edit" },
   { keys: "shift+h", action: "show-all", title: "Show every hidden shape", group: "Edit" },
   { keys: "shift+l", action: "lock", title: "Lock or unlock the selection", group: "Edit" },
+  { keys: "shift+m", action: "to-mask", title: "Turn the selected polygons (boxes, ellipses) into masks", group: "Edit" },
+  { keys: "shift+p", action: "to-polygons", title: "Turn the selected masks into polygons (one per part, holes kept)", group: "Edit" },
   { keys: "s", action: "snap", title: "Snapping to other shapes' vertices and edges on or off", group: "Edit" },
   { keys: "1", action: "label-1", title: "Labels 1–9: set the label for new shapes (and the selection)", group: "Labels" },
   { keys: "/", action: "label-search", title: "Search the labels", group: "Labels" },
@@ -49,7 +51,7 @@ export const BINDINGS = [
 ];
 
 export function toolBindings() {
-  return TOOLS.map((t) => ({ keys: t.key, action: `tool:${t.name}`, title: t.title, group: "Tools" }));
+  return TOOLS.filter((t) => t.key).map((t) => ({ keys: t.key, action: `tool:${t.name}`, title: t.title, group: "Tools" }));
 }
 
 // The key string of a keyboard event: "ctrl+shift+z", "space", "arrowleft", "?".
@@ -73,7 +75,8 @@ export function actionFor(e, bindings = [...toolBindings(), ...BINDINGS]) {
 
 // "Ctrl+Shift+Z" for a tooltip.
 export function keyText(keys) {
-  return keys.split("+").map((p) => (p === "ctrl" ? "Ctrl" : p === "space" ? "Space" : p.length === 1 ? p.toUpperCase() : p[0].toUpperCase() + p.slice(1))).join("+");
+  const parts = keys === "+" ? ["+"] : keys.endsWith("++") ? [...keys.slice(0, -2).split("+"), "+"] : keys.split("+");
+  return parts.map((p) => (p === "ctrl" ? "Ctrl" : p === "space" ? "Space" : p.length === 1 ? p.toUpperCase() : p[0].toUpperCase() + p.slice(1))).join("+");
 }
 
 // The first binding of an action, for tooltips: "Undo (Ctrl+Z)".

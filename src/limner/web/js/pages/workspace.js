@@ -10,7 +10,7 @@ import * as api from "../api.js";
 import { addShapes, batch, removeShapes, setZOrder, updateShape, updateShapes } from "../commands.js";
 import { conflictDialog } from "../dialogs/conflict.js";
 import { h, statusText } from "../dom.js";
-import { createEditor } from "../editor.js";
+import { createEditor, defaultAttributes } from "../editor.js";
 import { actionFor, hint } from "../keys.js";
 import { createNavigator, loadAsset } from "../navigate.js";
 import { adjustPanel } from "../panels/adjust.js";
@@ -20,6 +20,7 @@ import { editObjectsPanel } from "../panels/edit-objects.js";
 import { labelPicker } from "../panels/picker.js";
 import { tagsPanel } from "../panels/tags.js";
 import { createSaver } from "../save.js";
+import { toMask, toPolygons } from "../convert-shape.js";
 import { cloneShape } from "../state.js";
 import { TOOLS } from "../tools/index.js";
 import { shapeBounds } from "../render/geometry.js";
@@ -145,7 +146,12 @@ export function mount(root, { params, query, app, signal }) {
   function setLabelOfSelection(labelName) {
     const l = editor.label(labelName);
     const cmds = sel().filter((s) => !s.locked && (!(l.kinds || []).length || l.kinds.includes(s.kind)))
-      .map((s) => updateShape(editor.doc, s.uid, (c) => { c.label = labelName; }, { name: "label" }));
+      .map((s) => updateShape(editor.doc, s.uid, (c) => {
+        // the new label's attributes: its defaults, and the values of attributes both labels have
+        const keep = new Set((l.attributes || []).map((a) => a.name));
+        c.attributes = { ...defaultAttributes(l), ...Object.fromEntries(Object.entries(c.attributes || {}).filter(([k]) => keep.has(k))) };
+        c.label = labelName;
+      }, { name: "label" }));
     if (cmds.length) editor.run(batch(cmds, { name: "label" }));
   }
 
@@ -205,6 +211,8 @@ export function mount(root, { params, query, app, signal }) {
       const hide = list.some((s) => !s.hidden);
       for (const s of list) editor.doc.setFlag(s.uid, "hidden", hide);
     },
+    "to-mask": () => editor.run(toMask(editor, editor.doc.selection)),
+    "to-polygons": () => editor.run(toPolygons(editor, editor.doc.selection)),
     "show-all": () => { for (const s of editor.doc.shapes) if (s.hidden) editor.doc.setFlag(s.uid, "hidden", false); },
     lock: () => {
       const list = sel();
@@ -244,7 +252,7 @@ export function mount(root, { params, query, app, signal }) {
       editor.setTool(action.slice(5));
       return true;
     }
-    if (action.startsWith("label-")) {
+    if (/^label-\d$/.test(action)) {
       const n = Number(action.slice(6));
       const l = picker?.labelAt(n - 1);
       if (l) {
@@ -309,7 +317,7 @@ export function mount(root, { params, query, app, signal }) {
     toolbar.replaceChildren(...TOOLS.map((t) => h("button.tool", {
       type: "button", dataset: { tool: t.name }, title: hint(`tool:${t.name}`, t.title), "aria-label": t.title,
       onclick: () => { editor.setTool(t.name); canvas.focus(); },
-    }, h("span.tool-icon", {}, t.icon || t.title.slice(0, 2)), h("kbd", {}, t.key.toUpperCase()))));
+    }, h("span.tool-icon", {}, t.icon || t.title.slice(0, 2)), t.key ? h("kbd", {}, t.key.toUpperCase()) : null)));
     const mark = ({ name: n }) => {
       for (const b of toolbar.children) b.classList.toggle("active", b.dataset.tool === n);
     };

@@ -4,6 +4,7 @@
 
 import { addShapes, removeShapes } from "../commands.js";
 import { h, swatch } from "../dom.js";
+import { defaultAttributes } from "../editor.js";
 
 export function tagsPanel(editor) {
   const list = h("ul.tag-toggles", { id: "tag-toggles" });
@@ -14,11 +15,10 @@ export function tagsPanel(editor) {
     const have = editor.doc.shapes.filter((s) => s.kind === "tag" && s.label === label.name);
     if (have.length) editor.run(removeShapes(have.map((s) => s.uid), { name: "untag" }));
     else {
-      const shape = editor.newShape("tag", {});
-      if (!shape) return;
-      shape.label = label.name;
-      shape.attributes = {};
-      for (const a of label.attributes || []) if (a.default != null) shape.attributes[a.name] = a.default;
+      const shape = {
+        kind: "tag", label: label.name, geometry: {}, attributes: defaultAttributes(label),
+        z_order: 0, group_id: null, track_id: null, source: "manual", confidence: null,
+      };
       editor.run(addShapes([shape], { name: "tag", select: false }));
     }
   }
