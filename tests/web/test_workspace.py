@@ -329,3 +329,28 @@ def test_help_overlay_lists_every_shortcut_and_tooltips_show_keys(page, live, ws
     page.keyboard.press("Escape")
     assert "(Ctrl+Z)" in page.get_attribute("#undo", "title")
     assert page.get_attribute("#toolbar .tool[data-tool=box]", "title") == "Box (B)"
+
+
+def test_model_suggestions_are_accepted_above_a_threshold_or_rejected(page, live, ws):
+    a = ws.assets[3]
+    _reset(ws, a)
+    boxes = [(10, 0.92), (110, 0.61), (210, 0.3)]
+    cur = ws.client.get_annotation(a["id"], "model:det")["revision"]
+    ws.client.put_annotation(a["id"], "model:det", [
+        {"kind": "box", "label": "car", "geometry": {"x": x, "y": 20, "w": 50, "h": 40}, "source": "det", "confidence": c}
+        for x, c in boxes
+    ], base_revision=cur)
+    _open(page, live, ws, 3)
+    group = page.locator("#others-list .owner-group[data-owner='model:det']")
+    assert group.locator(".object-row.other").count() == 3
+    group.locator("input.threshold").fill("0.5")
+    group.locator("[data-accept-above]").click()
+    got = _wait_shapes(page, ws, 2, 3)
+    assert sorted(round(s["geometry"]["x"]) for s in got) == [10, 110]
+    assert {s["confidence"] for s in got} == {0.92, 0.61} and {s["source"] for s in got} == {"det"}
+    # the accepted ones leave the suggestions; the last is rejected and leaves too
+    assert page.locator("#others-list .object-row.other").count() == 1
+    page.locator("#others-list .object-row.other [data-act=reject]").click()
+    assert page.locator("#others-list .object-row.other").count() == 0
+    page.wait_for_function("() => document.getElementById('editor-canvas').dataset.shapes === '2'")
+    assert len(_shapes(ws, 3)) == 2

@@ -113,20 +113,38 @@ export function editObjectsPanel(editor) {
       if (!byOwner.has(it.owner)) byOwner.set(it.owner, []);
       byOwner.get(it.owner).push(it);
     }
-    othersEl.replaceChildren(...[...byOwner].map(([owner, items]) => h("li.owner-group", { dataset: { owner } },
-      h("div.owner-head", {}, h("strong", {}, owner), h("span.muted", {}, ` ${items.length} shapes `),
-        editor.readOnly ? null : h("button.link", { type: "button", dataset: { take: owner }, title: "Copy all of these shapes into your annotation", onclick: () => take(items) }, "take all")),
-      h("ul", {}, items.slice(0, 200).map((it) => h("li.object-row.other", { dataset: { key: it.key } },
-        swatch(it.color), h("span.object-label", {}, it.shape.label), h("span.object-kind", {}, KIND[it.shape.kind] || it.shape.kind),
-        it.shape.confidence != null ? h("span.object-source", {}, `${Math.round(it.shape.confidence * 100)}%`) : null,
-        editor.readOnly ? null : h("button.link", { type: "button", title: "Copy into your annotation", onclick: () => take([it]) }, "take")))),
-    )));
+    othersEl.replaceChildren(...[...byOwner].map(([owner, items]) => {
+      const model = owner.startsWith("model:");
+      const threshold = h("input", { type: "number", min: "0", max: "1", step: "0.05", value: "0.5", class: "threshold", "aria-label": "confidence threshold", title: "confidence threshold" });
+      return h("li.owner-group", { dataset: { owner } },
+        h("div.owner-head", {}, h("strong", {}, owner), h("span.muted", {}, ` ${items.length} `),
+          editor.readOnly ? null : model
+            ? [h("button.link", { type: "button", dataset: { acceptAbove: owner }, title: "Accept every suggestion at or above the threshold", onclick: () => take(items.filter((it) => (it.shape.confidence ?? 1) >= Number(threshold.value))) }, "accept ≥"), threshold]
+            : h("button.link", { type: "button", dataset: { take: owner }, title: "Copy all of these shapes into your annotation", onclick: () => take(items) }, "take all")),
+        h("ul", {}, items.slice(0, 300).map((it) => h("li.object-row.other", { dataset: { key: it.key } },
+          swatch(it.color), h("span.object-label", {}, it.shape.label), h("span.object-kind", {}, KIND[it.shape.kind] || it.shape.kind),
+          it.shape.confidence != null ? h("span.object-source", {}, `${Math.round(it.shape.confidence * 100)}%`) : null,
+          editor.readOnly ? null : h("button.link", { type: "button", dataset: { act: "take" }, title: model ? "Accept this suggestion into your annotation" : "Copy into your annotation", onclick: () => take([it]) }, model ? "accept" : "take"),
+          editor.readOnly || !model ? null : h("button.link", { type: "button", dataset: { act: "reject" }, title: "Reject this suggestion (it is no longer shown)", onclick: () => reject([it]) }, "reject")))),
+      );
+    }));
     el.querySelector("#others-panel").hidden = !others.length;
+    if (others.some((it) => it.owner.startsWith("model:"))) el.querySelector("#others-panel").open = true;
+  }
+
+  // Accepted suggestions leave the list (they are now this person's shapes, with the model's
+  // source and confidence); rejected ones just leave it. What was accepted, edited or rejected is
+  // measured by comparing the model's annotation with the person's (the acceptance report).
+  function reject(items) {
+    const gone = new Set(items.map((it) => it.key));
+    editor.setOthers(editor.others.filter((it) => !gone.has(it.key)));
   }
 
   function take(items) {
+    if (!items.length) return;
     const shapes = items.map((it) => structuredClone(it.shape));
     editor.run(addShapes(shapes, { name: "take" }));
+    if (items.every((it) => it.owner.startsWith("model:"))) reject(items);
   }
 
   scroller.addEventListener("scroll", schedule, { passive: true });
