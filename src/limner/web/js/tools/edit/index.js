@@ -7,4 +7,7 @@
 //   overlay(ctx, view, shape, editor)                  draw the shape's handles
 // Plug-ins hold no state between drags.
 
-export const EDITORS = [];
+import * as vertices from "./vertices.js";
+import * as transform from "./transform.js";
+
+export const EDITORS = [vertices.plugin, transform.plugin];
