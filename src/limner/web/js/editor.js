@@ -14,6 +14,7 @@
 //   editor.status(text)                              a hint in the status line
 //   editor.cursor(css | null)                        the pointer's look (null: the tool's)
 //   editor.invalidate()                              redraw (the tool's overlay changed)
+//   editor.addOverlay((ctx, view) => …) → remove      draw under the tool's overlay (CSS pixels)
 //
 // Events on editor.bus (besides the document's): tool {name}, label {name}, setting {name,
 // value}, status {text}.
@@ -35,7 +36,7 @@ export function defaultAttributes(label) {
   return out;
 }
 
-export function createEditor(canvas, { labels = [], shapes = [], readOnly = false, others = [] } = {}) {
+export function createEditor(canvas, { labels = [], shapes = [], readOnly = false, others = [], services = {} } = {}) {
   const doc = createDocument(shapes);
   const bus = doc.bus;
   const byName = new Map(labels.map((l) => [l.name, l]));
@@ -65,6 +66,7 @@ export function createEditor(canvas, { labels = [], shapes = [], readOnly = fals
     labels,
     readOnly,
     settings,
+    services, // what the workspace lends tools that need the server (assist), through api.js
     label: (name) => byName.get(name) || null,
     get activeLabel() { return activeLabel; },
     setActiveLabel(name) {
@@ -86,7 +88,7 @@ export function createEditor(canvas, { labels = [], shapes = [], readOnly = fals
       tool.activate?.();
       canvas.style.cursor = spec.cursor || "default";
       canvas.dataset.tool = name;
-      scene.setOverlay((ctx, view) => tool?.overlay?.(ctx, view));
+      scene.setOverlay(drawOverlays);
       bus.emit("tool", { name });
     },
     setSetting(name, value) {
@@ -158,6 +160,25 @@ export function createEditor(canvas, { labels = [], shapes = [], readOnly = fals
       tool?.deactivate?.();
       scene.destroy();
     },
+  };
+
+  // Overlays drawn under the tool's: comment pins, review marks (panels add them).
+  const overlays = new Set();
+  function drawOverlays(ctx, view) {
+    for (const o of overlays) {
+      ctx.save();
+      o(ctx, view);
+      ctx.restore();
+    }
+    tool?.overlay?.(ctx, view);
+  }
+  editor.addOverlay = (fn) => {
+    overlays.add(fn);
+    scene.invalidate();
+    return () => {
+      overlays.delete(fn);
+      scene.invalidate();
+    };
   };
 
   function itemOf(s) {

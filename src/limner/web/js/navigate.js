@@ -35,7 +35,7 @@ async function projectData(pid, signal) {
   return entry;
 }
 
-function othersItems(bodies, labels) {
+export function othersItems(bodies, labels) {
   const byName = new Map(labels.map((l) => [l.name, l]));
   const items = [];
   for (const ann of bodies) {
@@ -83,6 +83,14 @@ export function loadAsset(id, owner, signal) {
     }).catch(() => fetchAsset(id, owner, signal));
   }
   return fetchAsset(id, owner, signal);
+}
+
+// Other owners' annotations of the asset, as items for the scene (after a consensus, a review).
+export async function loadOthers(id, owner, labels, signal) {
+  const list = await api.get(`/assets/${id}/annotations`, null, { signal });
+  const owners = list.items.map((a) => a.owner).filter((o) => o !== owner);
+  const bodies = await Promise.all(owners.map((o) => api.get(`/assets/${id}/annotations/${encodeURIComponent(o)}`, null, { signal })));
+  return othersItems(bodies, labels);
 }
 
 export function prefetchAsset(id, owner) {

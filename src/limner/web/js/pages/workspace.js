@@ -12,9 +12,12 @@ import { conflictDialog } from "../dialogs/conflict.js";
 import { h, statusText } from "../dom.js";
 import { createEditor, defaultAttributes } from "../editor.js";
 import { actionFor, hint } from "../keys.js";
-import { createNavigator, loadAsset } from "../navigate.js";
+import { createNavigator, loadAsset, loadOthers } from "../navigate.js";
 import { adjustPanel } from "../panels/adjust.js";
+import { assistBar } from "../panels/assist-bar.js";
 import { attributesPanel } from "../panels/attributes.js";
+import { commentsPanel } from "../panels/comments.js";
+import { reviewPanel } from "../panels/review.js";
 import { showHelp } from "../panels/help.js";
 import { editObjectsPanel } from "../panels/edit-objects.js";
 import { labelPicker } from "../panels/picker.js";
@@ -54,6 +57,7 @@ export function mount(root, { params, query, app, signal }) {
   const back = h("a.button.back", { href: "#/projects", title: "Back to the grid" }, "‹ Grid");
   const name = h("span.viewer-name", {}, `Asset ${id}`);
   const status = h("span.status", { id: "asset-status" });
+  const commentBadge = h("button.link.comment-badge", { type: "button", id: "comment-badge", hidden: true, title: "Open comments on this image", onclick: () => document.getElementById("comments-panel")?.scrollIntoView({ block: "nearest" }) });
   const saveState = h("span.save-state", { id: "save-state", "data-state": "saved", title: "Changes are saved a moment after you make them" }, "Saved");
   const zoomText = h("span.zoom-text", { id: "zoom-text", title: "zoom" }, "");
   const undoBtn = h("button", { type: "button", id: "undo", disabled: true, title: hint("undo"), "aria-label": "Undo" }, "↶");
@@ -66,6 +70,7 @@ export function mount(root, { params, query, app, signal }) {
   const canvas = h("canvas", { id: "editor-canvas", tabindex: "0" });
   const overlay = h("div.canvas-overlay", {}, "Loading…");
   const statusLine = h("div.status-line", { id: "status-line", role: "status" });
+  const canvasWrap = h("div.canvas-wrap", {}, canvas, overlay, statusLine);
   const toolbar = h("div.toolbar", { id: "toolbar", role: "toolbar", "aria-label": "Tools" });
   const side = h("div.workspace-side", { id: "workspace-side" });
   const adjustBtn = h("button", { type: "button", id: "adjust-button", title: "Brightness, contrast and gamma" }, "◐");
@@ -75,7 +80,7 @@ export function mount(root, { params, query, app, signal }) {
   root.append(
     h("section.viewer-page.workspace-page", {},
       h("div.viewer-bar", {},
-        back, name, status, saveState,
+        back, name, status, saveState, commentBadge,
         h("span.spacer"),
         undoBtn, redoBtn, h("span.bar-sep"),
         snapBtn, adjustBtn,
@@ -89,7 +94,7 @@ export function mount(root, { params, query, app, signal }) {
       ),
       h("div.viewer-body", {},
         toolbar,
-        h("div.canvas-wrap", {}, canvas, overlay, statusLine),
+        canvasWrap,
         side,
       ),
     ),
@@ -168,11 +173,16 @@ export function mount(root, { params, query, app, signal }) {
 
   async function markDone() {
     const approve = ["reviewer", "manager", "owner"].includes(project?.role) || app.user.is_admin;
-    const target = approve ? "done" : "review";
     try {
       await saver.flush();
-      const a = await api.patch(`/assets/${id}`, { status: target });
-      showStatus(a.status);
+      // A reviewer's Done finishes the image; an annotator submits their own annotation, which
+      // sends the image to review once enough people have (the project's overlap).
+      if (approve) showStatus((asset.status = (await api.patch(`/assets/${id}`, { status: "done" })).status));
+      else {
+        await api.post(`/assets/${id}/annotations/${encodeURIComponent(owner)}/submit`, {});
+        showStatus((asset.status = (await api.get(`/assets/${id}`, null, { signal })).status));
+        review?.reload();
+      }
       editor.status(approve ? "Marked done" : "Submitted for review");
       const href = await nav.nextUnfinished();
       if (href) app.navigate(href);
@@ -312,6 +322,9 @@ export function mount(root, { params, query, app, signal }) {
 
   // -- panels ------------------------------------------------------------------------------------
   let picker = null;
+  let assist = null;
+  let comments = null;
+  let review = null;
 
   function buildToolbar() {
     toolbar.replaceChildren(...TOOLS.map((t) => h("button.tool", {
@@ -330,8 +343,21 @@ export function mount(root, { params, query, app, signal }) {
     const attrs = attributesPanel(editor);
     const tags = tagsPanel(editor);
     const objects = editObjectsPanel(editor);
-    side.replaceChildren(picker.el, attrs.el, tags.el, objects.el);
-    offs.push(() => { picker.destroy(); attrs.destroy(); tags.destroy(); objects.destroy(); });
+    comments = commentsPanel(editor, {
+      assetId: id, user: app.user,
+      onCount: (n) => { commentBadge.textContent = n ? `${n} open comment${n > 1 ? "s" : ""}` : ""; commentBadge.hidden = !n; },
+    });
+    review = reviewPanel(editor, {
+      assetId: id, user: app.user, role: project.role,
+      onChanged: () => api.get(`/assets/${id}`, null, { signal }).then((a) => showStatus((asset.status = a.status))).catch(api.report),
+      reloadOthers: async () => {
+        const list = await loadOthers(id, owner, labels, signal);
+        editor.setOthers(list);
+        return list;
+      },
+    });
+    side.replaceChildren(picker.el, attrs.el, tags.el, review.el, comments.el, objects.el);
+    offs.push(() => { picker.destroy(); attrs.destroy(); tags.destroy(); objects.destroy(); comments.destroy(); review.destroy(); });
   }
 
   adjustBtn.addEventListener("click", () => editor && adjustPanel(editor, adjustBtn));
@@ -354,7 +380,12 @@ export function mount(root, { params, query, app, signal }) {
         { text: asset.name },
       ]);
       const readOnly = !project.role || project.role === "viewer";
-      editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others });
+      const services = {
+        assist: (tool, prompt, tolerance) => api.post(`/assets/${id}/assist/${encodeURIComponent(tool)}`, { prompt, tolerance }, { signal }),
+        assistTool: () => assist?.tool() || "",
+        comment: (region) => comments?.startNew(region),
+      };
+      editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others, services });
       editor.scene.setImage(data.image, asset.width, asset.height);
       canvas.dataset.owner = owner;
       canvas.dataset.revision = String(data.mine.revision);
@@ -390,6 +421,12 @@ export function mount(root, { params, query, app, signal }) {
       zoomText.textContent = `${Math.round(editor.scene.view.scale * 100)}%`;
       buildToolbar();
       buildSide(data.labels);
+      assist = assistBar(editor, {
+        listTools: () => api.get("/assist/tools", { project_id: asset.project_id }, { signal }),
+        precompute: (tool) => api.post(`/assets/${id}/assist/${encodeURIComponent(tool)}/precompute`, {}, { signal }),
+      });
+      canvasWrap.append(assist.el);
+      offs.push(() => assist.destroy());
       overlay.hidden = true;
       canvas.dataset.loaded = "1";
       canvas.focus();

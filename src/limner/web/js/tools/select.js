@@ -12,7 +12,7 @@ let dragSerial = 0;
 export const tool = {
   name: "select",
   key: "v",
-  title: "Select and edit",
+  title: "Select and edit: drag to move, drag a vertex or handle to reshape, click an edge to add a vertex, Alt+click to delete one",
   icon: "↖",
   kinds: [],
   cursor: "default",
