@@ -220,9 +220,8 @@ def test_objects_list_hides_locks_orders_and_deletes(page, live, ws):
     rows.nth(1).locator("[data-act=raise]").click()  # the first box comes to the top
     _wait_until(page, ws, lambda s: s[0]["z_order"] > s[1]["z_order"])
     assert page.locator("#object-list .object-row").first.get_attribute("data-uid") != top
-    first = page.locator("#object-list .object-row").first
-    first.locator("[data-act=lock]").click()
-    assert "is-locked" in first.get_attribute("class")
+    page.locator("#object-list .object-row").first.locator("[data-act=lock]").click()
+    page.wait_for_selector("#object-list .object-row.is-locked")
     assert page.locator("#object-list .object-row").first.locator("[data-act=delete]").is_disabled()
     page.locator("#object-list .object-row").nth(1).locator("[data-act=hide]").click()
     page.wait_for_function("() => document.getElementById('editor-canvas').dataset.shapes === '1'")
@@ -354,3 +353,57 @@ def test_model_suggestions_are_accepted_above_a_threshold_or_rejected(page, live
     assert page.locator("#others-list .object-row.other").count() == 0
     page.wait_for_function("() => document.getElementById('editor-canvas').dataset.shapes === '2'")
     assert len(_shapes(ws, 3)) == 2
+
+
+PIXEL = """([x, y]) => {
+    const c = document.getElementById('editor-canvas');
+    const [s, tx, ty, dpr] = c.dataset.view.split(',').map(Number);
+    const px = Math.round((x * s + tx) * dpr), py = Math.round((y * s + ty) * dpr);
+    return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data);
+}"""
+
+
+def test_brightness_contrast_gamma_change_the_drawn_image_only(page, live, ws):
+    _reset(ws, ws.assets[0])
+    _open(page, live, ws, 0)
+    before = page.evaluate(PIXEL, [390, 290])
+    page.click("#adjust-button")
+    page.fill("#adjust-brightness", "2")
+    page.dispatch_event("#adjust-brightness", "input")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    brighter = page.evaluate(PIXEL, [390, 290])
+    assert brighter[0] > before[0] + 40 and brighter[2] > before[2] + 40
+    page.fill("#adjust-brightness", "1")
+    page.fill("#adjust-gamma", "0.5")
+    page.dispatch_event("#adjust-gamma", "input")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    darker = page.evaluate(PIXEL, [390, 290])
+    assert darker[0] < before[0] - 20  # gamma 0.5 darkens mid tones
+    assert _shapes(ws, 0) == []  # nothing saved
+
+
+def test_group_fit_to_object_next_unfinished_and_jump_by_name(page, live, ws):
+    for i in range(4):
+        _reset(ws, ws.assets[i])
+    ws.client.update_asset(ws.assets[1]["id"], status="done")
+    try:
+        _open(page, live, ws, 0)
+        page.keyboard.press("b")
+        _drag(page, (20, 20), (60, 60))
+        _drag(page, (100, 100), (140, 150))
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Control+g")
+        got = _wait_until(page, ws, lambda s: len(s) == 2 and s[0]["group_id"] is not None)
+        assert got[0]["group_id"] == got[1]["group_id"]
+        s0 = float(page.get_attribute("#editor-canvas", "data-view").split(",")[0])
+        page.locator("#object-list .object-row").first.dblclick()
+        page.wait_for_function(f"() => Number(document.getElementById('editor-canvas').dataset.view.split(',')[0]) > {s0 * 2}")
+        _saved(page)
+        page.keyboard.press("n")  # img1 is done: the next unfinished is img2
+        page.wait_for_function(f"() => location.hash.startsWith('#/assets/{ws.assets[2]['id']}?')")
+        page.wait_for_selector("#editor-canvas[data-loaded='1']")
+        page.on("dialog", lambda d: d.accept("img3"))
+        page.keyboard.press("Control+j")
+        page.wait_for_function(f"() => location.hash.startsWith('#/assets/{ws.assets[3]['id']}?')")
+    finally:
+        ws.client.update_asset(ws.assets[1]["id"], status="in_progress")

@@ -11,7 +11,16 @@
 
 import * as select from "./select.js";
 import * as box from "./box.js";
+import * as polygon from "./polygon.js";
+import * as polyline from "./polyline.js";
+import * as rotatedBox from "./rotated-box.js";
+import * as ellipse from "./ellipse.js";
+import * as points from "./points.js";
+import * as skeleton from "./skeleton.js";
+import * as brush from "./brush.js";
+import * as assist from "./assist.js";
+import * as comment from "./comment.js";
 
-export const TOOLS = [select.tool, box.tool];
+export const TOOLS = [select.tool, box.tool, polygon.tool, polyline.tool, rotatedBox.tool, ellipse.tool, points.tool, skeleton.tool, brush.tool, brush.eraser, assist.tool, comment.tool];
 
 export const toolByKey = (key) => TOOLS.find((t) => t.key === key) || null;
