@@ -71,3 +71,21 @@ def test_public_api_is_explicit():
     for name in limner.core.__all__:
         assert getattr(limner.core, name) is not None
     assert {"Shape", "LabelSchema", "Dataset", "validate_shape"} <= set(limner.core.__all__)
+
+
+def test_every_editor_shortcut_and_tool_is_in_docs_editor_md():
+    """docs/editor.md lists each binding of web/js/keys.js and each tool's key (read from the
+    modules' source, so the page and the docs cannot drift apart)."""
+    import re
+
+    web = ROOT / "src/limner/web/js"
+    doc = (ROOT / "docs/editor.md").read_text()
+    keys = (web / "keys.js").read_text()
+    titles = re.findall(r'\{ keys: "[^"]+", action: "[^"]+", title: "([^"]+)"', keys)
+    assert len(titles) > 30
+    missing = sorted({t for t in titles if t not in doc})
+    assert not missing, f"docs/editor.md lacks: {missing}"
+    tools = re.findall(r'name: "([a-z_]+)",\s*key: "([a-z])"', "".join(p.read_text() for p in (web / "tools").glob("*.js")))
+    assert len(tools) >= 12
+    rows = set(re.findall(r"^\| ([A-Z]) \|", doc, re.M))
+    assert {k.upper() for _, k in tools} <= rows, sorted({k.upper() for _, k in tools} - rows)

@@ -132,8 +132,15 @@ export function createNavigator(id, query, signal) {
     prefetchNext(owner) {
       if (nav.nextId) prefetchAsset(nav.nextId, owner);
     },
-    // The next asset (after this one, then from the start) that is new or in progress.
-    async nextUnfinished() {
+    // The next asset to work on. Annotators follow their work queue (rework first, their tasks,
+    // assets fewer people have done; with the project's overlap and ground truth mixed in);
+    // others the next asset (after this one, then from the start) that is new or in progress.
+    async nextUnfinished({ queue = false } = {}) {
+      if (queue) {
+        const q = await api.get(`/projects/${pid}/queue`, { limit: 3 }, { signal });
+        const item = q.items.find((a) => a.id !== id);
+        return item ? `#/assets/${item.id}${gridQuery({}, { project: pid })}` : null;
+      }
       for (const status of [["new", "in_progress"]]) {
         const found = [];
         for (const s of status) {

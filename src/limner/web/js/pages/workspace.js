@@ -184,7 +184,7 @@ export function mount(root, { params, query, app, signal }) {
         review?.reload();
       }
       editor.status(approve ? "Marked done" : "Submitted for review");
-      const href = await nav.nextUnfinished();
+      const href = await nav.nextUnfinished({ queue: project?.role === "annotator" });
       if (href) app.navigate(href);
     } catch (err) {
       api.report(err);
@@ -235,7 +235,7 @@ export function mount(root, { params, query, app, signal }) {
     next: () => nav.step(1, app),
     prev: () => nav.step(-1, app),
     "next-unfinished": async () => {
-      const href = await nav.nextUnfinished().catch((err) => { api.report(err); return null; });
+      const href = await nav.nextUnfinished({ queue: project?.role === "annotator" }).catch((err) => { api.report(err); return null; });
       if (href) app.navigate(href);
       else editor.status("Every image of this list is done or in review");
     },
