@@ -39,7 +39,10 @@ class Attribute:
             if len(set(self.options)) != len(self.options):
                 raise ValidationError(f"{where}: options must be unique", field="options")
         if self.default is not None:
-            self.default = self.check(self.default)
+            try:
+                self.default = self.check(self.default)
+            except ValidationError as e:
+                raise ValidationError(f"{e.detail} (the default value)", field="default") from None
 
     def check(self, value: Any) -> Any:
         """Return the value in its canonical type, or raise naming the rule it breaks."""
@@ -96,10 +99,13 @@ class Attribute:
 
 @dataclass(slots=True)
 class Skeleton:
-    """Named keypoints and the edges joining them (pairs of point indices)."""
+    """Named keypoints and the edges joining them (pairs of point indices), with optional template
+    positions: one [x, y] per point in 0..1 of the template's box, where the editor places a new
+    skeleton."""
 
     points: list[str]
     edges: list[tuple[int, int]] = field(default_factory=list)
+    positions: list[tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         if not self.points:
@@ -121,13 +127,37 @@ class Skeleton:
                 )
             edges.append((e[0], e[1]))
         self.edges = edges
+        if self.positions is not None:
+            self.positions = _positions(self.positions, n)
 
     def to_dict(self) -> dict:
-        return {"points": list(self.points), "edges": [list(e) for e in self.edges]}
+        out = {"points": list(self.points), "edges": [list(e) for e in self.edges]}
+        if self.positions is not None:
+            out["positions"] = [list(p) for p in self.positions]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Skeleton:
-        return cls(points=list(d.get("points") or []), edges=list(d.get("edges") or []))
+        return cls(points=list(d.get("points") or []), edges=list(d.get("edges") or []), positions=d.get("positions"))
+
+
+def _positions(positions, n: int) -> list[tuple[float, float]]:
+    """Check a skeleton template: one [x, y] pair in 0..1 per point."""
+    if not isinstance(positions, (list, tuple)) or len(positions) != n:
+        got = len(positions) if isinstance(positions, (list, tuple)) else repr(positions)
+        raise ValidationError(
+            f"skeleton positions must hold one [x, y] per point ({n}), got {got}", field="skeleton.positions"
+        )
+    out = []
+    for i, p in enumerate(positions):
+        ok = isinstance(p, (list, tuple)) and len(p) == 2
+        ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in p)
+        if not ok:
+            raise ValidationError(
+                f"skeleton position {i} must be [x, y] with both in 0..1, got {p!r}", field=f"skeleton.positions[{i}]"
+            )
+        out.append((float(p[0]), float(p[1])))
+    return out
 
 
 @dataclass(slots=True)
@@ -151,9 +181,14 @@ class Label:
                 raise ValidationError(
                     f"label {self.name!r}: unknown shape kind {k!r}; kinds are {', '.join(SHAPE_KINDS)}", field="kinds"
                 )
-        names = [a.name for a in self.attributes]
-        if len(set(names)) != len(names):
-            raise ValidationError(f"label {self.name!r}: attribute names must be unique", field="attributes")
+        seen = set()
+        for i, a in enumerate(self.attributes):
+            if a.name in seen:
+                raise ValidationError(
+                    f"label {self.name!r}: attribute names must be unique; {a.name!r} comes twice",
+                    field=f"attributes[{i}].name",
+                )
+            seen.add(a.name)
         if "skeleton" in self.kinds and self.skeleton is None:
             raise ValidationError(f"label {self.name!r}: the skeleton kind needs a skeleton", field="skeleton")
 
@@ -177,10 +212,20 @@ class Label:
             name=d.get("name", ""),
             color=d.get("color") or "#1f77b4",
             kinds=list(d.get("kinds") or []),
-            attributes=[Attribute.from_dict(a) for a in d.get("attributes") or []],
+            attributes=[_attribute(i, a) for i, a in enumerate(d.get("attributes") or [])],
             parent=d.get("parent"),
             skeleton=Skeleton.from_dict(sk) if sk else None,
         )
+
+
+def _attribute(i: int, d) -> Attribute:
+    """Attribute.from_dict with the error's field under attributes[i]."""
+    if not isinstance(d, dict):
+        raise ValidationError(f"attribute {i} must be an object, got {d!r}", field=f"attributes[{i}]")
+    try:
+        return Attribute.from_dict(d)
+    except ValidationError as e:
+        raise ValidationError(e.detail, field=f"attributes[{i}].{e.field}" if e.field else f"attributes[{i}]") from None
 
 
 class LabelSchema:

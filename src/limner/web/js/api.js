@@ -63,6 +63,7 @@ function failure(status, statusText, body, path) {
     field = body.field ?? null;
   }
   const err = new ApiError(status, detail, field);
+  err.body = body && typeof body === "object" ? body : null; // the whole answer (an upload's report)
   if (status === 401 && !path.endsWith("/auth/login")) bus.emit("auth:required", { detail });
   return err;
 }

@@ -1,17 +1,22 @@
-// The project page: the asset grid (filters, paging, upload by picker or drag-and-drop), the
-// Export and Import dialogs, the recent jobs, the label list and the members panel.
+// The project page: the asset grid (filters, paging, upload of files and folders by the pickers
+// or drag-and-drop), the Export and Import dialogs, the recent jobs, the labels (with the schema
+// editor) and the members.
 //
 // The filters and the page offset live in the address (#/projects/3?status=done&offset=100), so
-// back and forward work and the viewer learns where it came from. Only one page of assets
-// (PAGE = 100) is ever loaded, with the total from the server: it stays fast at any size.
+// back and forward work and the workspace learns where it came from. Only one page of assets
+// (PAGE = 100) is ever loaded. Next and Prev ask for the page after the last id shown / before the
+// first one (keyset paging: as fast on page 1,000 as on page 1); an address opened directly pages
+// by offset. `?schema=new` (or a label's name) opens the schema editor, as after creating a project.
 
 import * as api from "../api.js";
 import { fmt, h, statusText } from "../dom.js";
 import { openExportDialog } from "../dialogs/export.js";
 import { openImportDialog } from "../dialogs/import.js";
+import { droppedItems, pickedItems, startUpload } from "../dialogs/upload.js";
 import { jobsPanel } from "../panels/jobs.js";
 import { labelsPanel } from "../panels/labels.js";
 import { atLeast, membersPanel } from "../panels/members.js";
+import { openSchemaEditor } from "../panels/schema.js";
 
 export const PAGE = 100;
 export const STATUSES = ["new", "in_progress", "review", "done"];
@@ -36,19 +41,19 @@ function readQuery(query) {
   };
 }
 
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+const sameFilters = (a, b) => FILTERS.every((k) => a[k] === b[k]);
+const plural = (n, one, many = `${one}s`) => `${fmt.format(n)} ${n === 1 ? one : many}`;
 
 export function mount(root, { params, query, app, signal }) {
   const pid = Number(params[0]);
   let filters = readQuery(query);
   let project = null;
+  let labels = [];
   let canUpload = false;
   let loadAbort = null;
+  let shown = null; // the page on screen: {filters, ids} (for keyset paging)
+  let cursor = null; // how the next load finds its page: {offset, after} or {offset, before}
+  let schema = null; // the open schema editor
 
   app.setCrumbs([{ text: "Projects", href: "#/projects" }, { text: `Project ${pid}` }]);
 
@@ -64,7 +69,9 @@ export function mount(root, { params, query, app, signal }) {
   const labelSelect = h("select", { id: "filter-label", "aria-label": "Label" }, h("option", { value: "" }, "Any label"));
   const search = h("input", { id: "filter-name", type: "search", placeholder: "Search names", "aria-label": "Search names", autocomplete: "off" });
   const fileInput = h("input", { id: "upload-input", type: "file", multiple: true, accept: "image/*,.zip", hidden: true });
+  const folderInput = h("input", { id: "upload-folder-input", type: "file", multiple: true, webkitdirectory: true, hidden: true });
   const uploadButton = h("button.primary", { type: "button", id: "upload-button", hidden: true, onclick: () => fileInput.click() }, "Upload images");
+  const folderButton = h("button", { type: "button", id: "upload-folder-button", hidden: true, title: "Upload a folder with its subfolders", onclick: () => folderInput.click() }, "Upload folder");
   const exportButton = h("button", { type: "button", id: "export-button", hidden: true, onclick: () => openExport() }, "Export…");
   const importButton = h("button", { type: "button", id: "import-button", hidden: true, onclick: () => openImport() }, "Import dataset…");
   const rangeText = h("span.range", { id: "range" });
@@ -72,19 +79,19 @@ export function mount(root, { params, query, app, signal }) {
   const next = h("button", { type: "button", id: "page-next", "aria-label": "Next page" }, "Next ›");
   const uploadBox = h("div.upload-box", { id: "upload-box", hidden: true });
   const grid = h("ul.asset-grid", { id: "asset-grid", "aria-busy": "true" });
-  const dropHint = h("div.drop-hint", {}, "Drop images or zip files to upload them");
+  const dropHint = h("div.drop-hint", {}, "Drop images, zips or folders to upload them");
   const gridWrap = h("div.grid-wrap", {}, grid, dropHint);
   const side = h("aside.page-side.project-side", {});
 
   const pageEl = h("section.page.project-page", {},
     h("div.page-main", {},
-      h("div.page-head", {}, title, roleBadge),
+      h("div.page-head", {}, title, roleBadge, h("a.quality-link", { id: "quality-link", href: `#/projects/${pid}/quality` }, "Quality")),
       desc,
       stats,
-      h("div.toolbar", {},
+      h("div.grid-toolbar", {},
         statusSelect, labelSelect, search,
         h("span.spacer"),
-        exportButton, importButton, uploadButton, fileInput,
+        exportButton, importButton, folderButton, uploadButton, fileInput, folderInput,
       ),
       uploadBox,
       h("div.pager", {}, rangeText, prev, next),
@@ -101,16 +108,26 @@ export function mount(root, { params, query, app, signal }) {
 
   function card(a, index) {
     const owners = (a.annotations || []).map((x) => x.owner);
+    const assignees = a.assignees || [];
+    let who = null;
+    if (assignees.length) who = h("span.assignees", { title: `assigned to ${assignees.join(", ")}` }, "→ ", assignees.join(", "));
+    else if (a.task_id) who = h("span.assignees.muted", { title: `in task ${a.task_id}, assigned to nobody yet` }, `task ${a.task_id} · unassigned`);
+    const comments = a.open_comments
+      ? h("span.comment-count", { title: plural(a.open_comments, "open comment") }, `💬 ${fmt.format(a.open_comments)}`)
+      : null;
     return h("li.asset-card", { dataset: { id: a.id, status: a.status } },
-      h("a.asset-link", { href: assetHref(a, index), title: a.name },
+      h("a.asset-link", { href: assetHref(a, index), title: `${a.name}: open in the editor` },
         h("div.thumb", {},
           h("img", { src: api.thumbnailUrl(a.id), loading: "lazy", decoding: "async", alt: a.name, draggable: "false" }),
         ),
         h("div.asset-name", {}, a.name),
         h("div.asset-meta", {},
           h(`span.status.status-${a.status}`, {}, statusText(a.status)),
-          h("span.shape-count", { title: "shapes" }, a.shape_count === 1 ? "1 shape" : `${fmt.format(a.shape_count)} shapes`),
+          h("span.counts", {},
+            h("span.shape-count", { title: "shapes" }, plural(a.shape_count, "shape")),
+            comments),
         ),
+        who ? h("div.asset-who", {}, who) : null,
         h("div.owners", { title: owners.length ? `annotated by ${owners.join(", ")}` : "not annotated yet" },
           owners.length ? owners.join(", ") : "—"),
       ),
@@ -134,10 +151,14 @@ export function mount(root, { params, query, app, signal }) {
     labelSelect.value = filters.label;
     if (document.activeElement !== search) search.value = filters.name;
     grid.setAttribute("aria-busy", "true");
+    const q = { status: filters.status, label: filters.label, name: filters.name, limit: PAGE };
+    const keyed = cursor && cursor.offset === filters.offset && cursor.filters && sameFilters(cursor.filters, filters);
+    if (keyed && cursor.after !== undefined) q.after = cursor.after;
+    else if (keyed && cursor.before !== undefined) q.before = cursor.before;
+    else q.offset = filters.offset;
+    cursor = null;
     try {
-      const page = await api.get(`/projects/${pid}/assets`, {
-        status: filters.status, label: filters.label, name: filters.name, offset: filters.offset, limit: PAGE,
-      }, { signal: local.signal });
+      const page = await api.get(`/projects/${pid}/assets`, q, { signal: local.signal });
       if (!page.items.length && filters.offset > 0 && page.total > 0) {
         // past the end (the set shrank): go to the last page
         go({ offset: Math.floor((page.total - 1) / PAGE) * PAGE }, true);
@@ -145,11 +166,12 @@ export function mount(root, { params, query, app, signal }) {
       }
       if (!page.items.length) await sideReady;
       grid.replaceChildren(...page.items.map((a, k) => card(a, filters.offset + k)));
+      shown = { filters: { ...filters }, ids: page.items.map((a) => a.id) };
       if (!page.items.length) {
         const filtered = filters.status || filters.label || filters.name;
         grid.append(h("li.empty", {}, filtered
           ? "No assets match these filters."
-          : canUpload ? "No images yet: upload some with the button, or drop files here." : "No images yet."));
+          : canUpload ? "No images yet: upload images, zips or a folder with the buttons, or drop them here." : "No images yet."));
       }
       showRange(page.total, page.items.length);
     } catch (err) {
@@ -169,6 +191,15 @@ export function mount(root, { params, query, app, signal }) {
     else app.navigate(hash);
   }
 
+  // Next / Prev: the page right after the last id on screen, or right before the first
+  function step(delta) {
+    const offset = Math.max(0, filters.offset + delta);
+    const ids = shown && sameFilters(shown.filters, filters) ? shown.ids : [];
+    if (ids.length && delta > 0) cursor = { offset, filters: { ...filters }, after: ids[ids.length - 1] };
+    else if (ids.length && delta < 0 && offset > 0) cursor = { offset, filters: { ...filters }, before: ids[0] };
+    go({ offset });
+  }
+
   statusSelect.addEventListener("change", () => go({ status: statusSelect.value }));
   labelSelect.addEventListener("change", () => go({ label: labelSelect.value }));
   let searchTimer = 0;
@@ -182,8 +213,8 @@ export function mount(root, { params, query, app, signal }) {
       go({ name: search.value.trim() }, true);
     }
   });
-  prev.addEventListener("click", () => go({ offset: Math.max(0, filters.offset - PAGE) }));
-  next.addEventListener("click", () => go({ offset: filters.offset + PAGE }));
+  prev.addEventListener("click", () => step(-PAGE));
+  next.addEventListener("click", () => step(PAGE));
 
   // -- the project, its labels and members ----------------------------------------------------
   function showProject(p) {
@@ -213,29 +244,54 @@ export function mount(root, { params, query, app, signal }) {
   let labelsEl = null;
 
   function showLabels(items) {
+    labels = items;
     labelSelect.replaceChildren(h("option", { value: "" }, "Any label"), ...items.map((l) => h("option", { value: l.name }, l.name)));
     labelSelect.value = filters.label;
-    const fresh = labelsPanel(items);
+    const fresh = labelsPanel(items, { canEdit: canUpload, onOpen: openSchema });
     if (labelsEl) labelsEl.replaceWith(fresh);
     labelsEl = fresh;
   }
 
   async function loadSide() {
     try {
-      const [p, labels] = await Promise.all([
+      const [p, got] = await Promise.all([
         loadProject(),
         api.get(`/projects/${pid}/labels`, null, { signal }),
       ]);
       canUpload = atLeast(p.role, "manager");
-      uploadButton.hidden = !canUpload;
-      importButton.hidden = !canUpload;
+      uploadButton.hidden = folderButton.hidden = importButton.hidden = !canUpload;
       exportButton.hidden = false;
       gridWrap.classList.toggle("can-drop", canUpload);
-      showLabels(labels.items);
+      showLabels(got.items);
       side.replaceChildren(labelsEl, jobsPanel({ projectId: pid, signal }), membersPanel({ projectId: pid, role: p.role, signal }));
     } catch (err) {
       api.report(err);
     }
+  }
+
+  // -- the schema editor ----------------------------------------------------------------------
+  function openSchema(select) {
+    if (schema) return;
+    schema = openSchemaEditor({
+      projectId: pid,
+      canEdit: canUpload,
+      parent: pageEl,
+      signal,
+      select,
+      onChanged: showLabels,
+      onClose: () => {
+        schema = null;
+        // opened from the address: take ?schema= out of it (not when the page is going away)
+        if (!signal.aborted && new URLSearchParams(location.hash.split("?")[1] || "").has("schema")) {
+          app.replace(`#/projects/${pid}${gridQuery(filters, { offset: filters.offset || null })}`);
+        }
+      },
+    });
+  }
+
+  function schemaFromAddress(q) {
+    const which = q.get("schema");
+    if (which) sideReady.then(() => openSchema(which));
   }
 
   // -- export and import ----------------------------------------------------------------------
@@ -264,32 +320,13 @@ export function mount(root, { params, query, app, signal }) {
   // -- upload ---------------------------------------------------------------------------------
   let uploading = false;
 
-  function reportView(rep) {
-    const c = rep.counts || { added: rep.added.length, duplicates: rep.duplicates.length, rejected: rep.rejected.length };
-    const items = [];
-    for (const a of rep.added) items.push(h("li.rep-added", {}, h("span.rep-kind", {}, "added"), h("span.rep-name", {}, a.name)));
-    for (const d of rep.duplicates) {
-      const why = d.existing_id ? "already in this project" : `same image as ${d.same_as}`;
-      items.push(h("li.rep-duplicate", {}, h("span.rep-kind", {}, "skipped"), h("span.rep-name", {}, d.name), h("span.rep-reason", {}, why)));
-    }
-    for (const r of rep.rejected) {
-      items.push(h("li.rep-rejected", {}, h("span.rep-kind", {}, "rejected"), h("span.rep-name", {}, r.name), h("span.rep-reason", {}, r.reason)));
-    }
-    return h("div.upload-report", { id: "upload-report" },
-      h("div.report-head", {},
-        h("strong", {}, "Upload finished: "),
-        h("span.rep-count.added", {}, `${c.added} added`), " · ",
-        h("span.rep-count.duplicates", {}, `${c.duplicates} skipped as duplicate${c.duplicates === 1 ? "" : "s"}`), " · ",
-        h("span.rep-count.rejected", {}, `${c.rejected} rejected`),
-        h("button.link-button.report-close", { type: "button", onclick: () => { uploadBox.hidden = true; } }, "Close"),
-      ),
-      items.length ? h("ul.report-list", {}, items) : null,
-    );
+  function setUploading(on) {
+    uploading = on;
+    uploadButton.disabled = folderButton.disabled = on;
   }
 
-  async function uploadFiles(files) {
-    files = [...files];
-    if (!files.length) return;
+  // items: [{file, name}] or a promise of {files, failed} (a drop whose folders are being read)
+  async function upload(source) {
     if (!canUpload) {
       api.showError("uploading images needs the manager role in this project");
       return;
@@ -298,43 +335,46 @@ export function mount(root, { params, query, app, signal }) {
       api.showError("an upload is running already; wait for its report");
       return;
     }
-    uploading = true;
-    uploadButton.disabled = true;
-    const size = files.reduce((n, f) => n + f.size, 0);
-    const label = h("span.upload-label", {}, `Uploading ${files.length} file${files.length > 1 ? "s" : ""} (${formatBytes(size)})…`);
-    const fill = h("div.progress-fill", { style: { width: "0%" } });
-    const bar = h("div.progress.upload-progress", { id: "upload-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, fill);
-    uploadBox.replaceChildren(h("div.upload-status", {}, label, bar));
-    uploadBox.hidden = false;
-    try {
-      const rep = await api.upload(`/projects/${pid}/assets`, files, {
-        signal,
-        onProgress: (f) => {
-          const pct = Math.round(100 * f);
-          fill.style.width = `${pct}%`;
-          bar.setAttribute("aria-valuenow", String(pct));
-          if (f >= 1) label.textContent = "Processing on the server (decoding, thumbnails)…";
-        },
-      });
-      uploadBox.replaceChildren(reportView(rep));
-      loadAssets();
-      loadProject().catch(api.report);
-    } catch (err) {
-      if (api.isQuiet(err)) return;
-      uploadBox.replaceChildren(h("div.upload-report.failed", { id: "upload-report" },
-        h("strong", {}, "Upload failed: "), api.message(err),
-        h("button.link-button.report-close", { type: "button", onclick: () => { uploadBox.hidden = true; } }, "Close"),
-      ));
-    } finally {
-      uploading = false;
-      uploadButton.disabled = false;
-      fileInput.value = "";
+    setUploading(true);
+    let items = source, failed = [];
+    if (source instanceof Promise) {
+      uploadBox.replaceChildren(h("div.upload-status", {}, h("span.upload-label", {}, "Reading the dropped folders…")));
+      uploadBox.hidden = false;
+      try {
+        ({ files: items, failed } = await source);
+      } catch (err) {
+        uploadBox.replaceChildren(h("div.upload-report.failed", { id: "upload-report" }, `The drop could not be read: ${api.message(err)}`));
+        setUploading(false);
+        return;
+      }
     }
+    if (!items.length && !failed.length) {
+      uploadBox.hidden = true;
+      setUploading(false);
+      return;
+    }
+    startUpload({
+      projectId: pid,
+      items,
+      failed,
+      box: uploadBox,
+      signal,
+      onFinished: (report) => {
+        setUploading(false);
+        fileInput.value = folderInput.value = "";
+        if (signal.aborted) return;
+        if (report.added.length) {
+          loadAssets();
+          loadProject().catch(api.report);
+        }
+      },
+    });
   }
 
-  fileInput.addEventListener("change", () => uploadFiles(fileInput.files));
+  fileInput.addEventListener("change", () => upload(pickedItems(fileInput.files)));
+  folderInput.addEventListener("change", () => upload(pickedItems(folderInput.files)));
 
-  // drag-and-drop of files onto the grid
+  // drag-and-drop of files and folders onto the grid
   let depth = 0;
   const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
   gridWrap.addEventListener("dragenter", (e) => {
@@ -357,16 +397,20 @@ export function mount(root, { params, query, app, signal }) {
     e.preventDefault();
     depth = 0;
     gridWrap.classList.remove("dropping");
-    uploadFiles(e.dataTransfer.files);
+    upload(droppedItems(e.dataTransfer)); // the entries are taken now; the folders are read after
   });
 
   const sideReady = loadSide();
   loadAssets();
+  schemaFromAddress(query);
 
   return {
     update(q) {
+      const was = filters;
       filters = readQuery(q);
-      loadAssets();
+      // only ?schema= came or went (the editor opened or closed): the grid stays
+      if (!sameFilters(was, filters) || was.offset !== filters.offset) loadAssets();
+      schemaFromAddress(q);
     },
     unmount() {
       clearTimeout(searchTimer);

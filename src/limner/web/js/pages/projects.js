@@ -1,4 +1,5 @@
-// The projects page: the user's projects with their progress, and a form to create one.
+// The projects page: the user's projects with their progress, and a form to create one; a new
+// project opens on its label-schema editor, since labels come first.
 
 import * as api from "../api.js";
 import { fmt, h } from "../dom.js";
@@ -44,7 +45,7 @@ export function mount(root, { app, signal }) {
     submit.disabled = true;
     try {
       const p = await api.post("/projects", { name: name.value, description: description.value }, { signal });
-      app.navigate(`#/projects/${p.id}`);
+      app.navigate(`#/projects/${p.id}?schema=new`);
     } catch (err) {
       if (!api.isQuiet(err)) error.textContent = api.message(err);
     } finally {
