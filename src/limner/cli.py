@@ -355,10 +355,12 @@ def assets_add(
 
 
 from limner import cli_formats  # noqa: E402
+from limner import cli_models  # noqa: E402
 from limner import cli_quality  # noqa: E402
 
 cli_formats.register(app, _open, _settings, _fail, _project_id, DataDir)
 cli_quality.register(app, _open, _settings, _fail, _project_id, DataDir)
+cli_models.register(app, _open, _settings, _fail, _project_id, DataDir)
 
 
 def main() -> None:

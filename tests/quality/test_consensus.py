@@ -156,10 +156,10 @@ def test_output_follows_the_first_annotators_order():
 # -- geometry of the other kinds -------------------------------------------------------------------
 
 
-def test_polygons_vote_on_pixels_and_come_back_as_a_polygon():
+def test_polygons_keep_the_area_a_majority_covers():
     # 20x20 squares, b moved 2 right, c 2 down: a-b 360/440, b-c 324/476, all one cluster.
-    # Pixels with 2 votes of 3: rows 0-1 cols 2-19 and rows 2-19 cols 0-19: the square without its
-    # 2x2 top-left corner, area 400 - 4 = 396.
+    # Covered by 2 of 3: x 2-20 y 0-20 (a and b) and x 0-20 y 2-20 (a and c): the square without
+    # its 2x2 top-left corner, area 400 - 4 = 396.
     out, rep = consensus([("a", [square(0, 0, 20, 20)]), ("b", [square(2, 0, 22, 20)]), ("c", [square(0, 2, 20, 22)])])
     (s,) = out
     assert s.kind == "polygon" and s.geometry["holes"] == []
@@ -170,7 +170,7 @@ def test_polygons_vote_on_pixels_and_come_back_as_a_polygon():
     validate_shape(s.to_dict(), index=0)
 
 
-def test_pixel_vote_is_clipped_to_the_image_and_keeps_holes():
+def test_polygon_vote_is_clipped_to_the_image_and_keeps_holes():
     ring = [[-5, -5], [15, -5], [15, 15], [-5, 15]]
     hole = [[4, 4], [6, 4], [6, 6], [4, 6]]
     poly = Shape("polygon", "road", {"points": ring, "holes": [hole]})
@@ -209,9 +209,41 @@ def test_a_mixed_region_cluster_takes_the_kind_of_the_winning_label():
 
 
 def test_an_empty_vote_drops_the_cluster():
-    # overlap x 9.6..10 holds no pixel centre; IoU 4/196 reaches the low threshold, 2 of 2 must agree
-    out, rep = consensus([("a", [square(0, 0, 10, 10)]), ("b", [square(9.6, 0, 20, 10)])], iou=0.01)
+    # two polygons agreeing only outside the image: nothing of the majority area is left
+    out, rep = consensus([("a", [square(-9, 0, -1, 5)]), ("b", [square(-9, 0, -1, 5)])], height=10, width=10)
     assert out == [] and [c.status for c in rep.clusters] == ["empty"]
+
+
+def test_polygon_vote_is_exact_where_pixels_would_lose_a_thin_overlap():
+    # the same pair as above, both polygons: their common strip x 9.6..10 is the merge, exactly
+    out, rep = consensus([("a", [square(0, 0, 10, 10)]), ("b", [square(9.6, 0, 20, 10)])], iou=0.01)
+    (s,) = out
+    assert Polygon(s.geometry["points"]).area == pytest.approx(4.0)
+    assert {tuple(p) for p in s.geometry["points"]} == {(9.6, 0), (10, 0), (10, 10), (9.6, 10)}
+
+
+def test_polygon_vote_of_many_members_keeps_faces_a_majority_covers():
+    # 5 annotators, 3 needed. 10x10 squares starting at x = 0, 0.5, 1, 1.5, 2 (every IoU >= 8/12):
+    # x is covered by the squares starting in [x - 10, x]; 3 or more for x in 1..11: area 100.
+    anns = [(n, [square(dx, 0, dx + 10, 10)]) for n, dx in zip("abcde", (0, 0.5, 1, 1.5, 2))]
+    out, rep = consensus(anns, iou=0.5)
+    (s,) = out
+    assert rep.clusters[0].parts == 1 and len(rep.clusters[0].members) == 5
+    assert Polygon(s.geometry["points"]).area == pytest.approx(100.0)
+    assert {tuple(p) for p in s.geometry["points"]} == {(1, 0), (11, 0), (11, 10), (1, 10)}
+
+
+def test_polygon_vote_agrees_with_a_fine_pixel_vote():
+    # three jittered 12-gons: the exact majority area against a pixel vote at 1/8 pixel
+    from limner.core.raster import rasterize
+
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    base = np.stack([50 + 30 * np.cos(t), 50 + 20 * np.sin(t)], 1)
+    polys = [base + rng.normal(0, 2, base.shape) for _ in range(3)]
+    out, _ = consensus([(n, [Shape("polygon", "road", {"points": q.tolist(), "holes": []})]) for n, q in zip("abc", polys)])
+    votes = sum(rasterize("polygon", {"points": (q * 8).tolist(), "holes": []}, 800, 800).astype(int) for q in polys)
+    assert Polygon(out[0].geometry["points"]).area == pytest.approx((votes >= 2).sum() / 64, rel=0.01)
 
 
 def test_rotated_boxes_average_aligned_angles():

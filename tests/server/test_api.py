@@ -189,6 +189,10 @@ def test_missing_required_attributes_are_saved_but_block_review_and_done(admin, 
         assert e.value.status == 422 and e.value.field == "status"
         assert f"cannot go to {status}: shapes[1] (car) of admin lacks the required attribute 'plate'" in e.value.detail
     assert admin.get_asset(aid)["status"] == "in_progress"
+    # submitting the annotation is refused the same way, naming the shape
+    with pytest.raises(ApiError) as e:
+        admin.request("POST", f"/assets/{aid}/annotations/admin/submit")
+    assert e.value.status == 422 and "cannot be submitted: shapes[1] (car) of admin lacks the required attribute 'plate'" in e.value.detail
     # a model's pre-label is not held to it
     admin.put_annotation(aid, "model:det", [box], base_revision=0)
     admin.put_annotation(aid, "admin", [{**box, "attributes": {"plate": "B 12"}}], base_revision=1)

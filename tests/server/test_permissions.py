@@ -140,6 +140,30 @@ EXPECTED: dict[tuple[str, str], str | dict[str, str]] = {
     # quality
     ("GET", "/api/v1/projects/{project_id}/checks"): "viewer",
     ("POST", "/api/v1/assets/{asset_id}/consensus"): "reviewer",
+    # models and assistance
+    ("GET", "/api/v1/projects/{project_id}/models"): "viewer",
+    ("POST", "/api/v1/projects/{project_id}/models"): {"a built-in": "manager", "a model file elsewhere on the server": "admin"},
+    ("DELETE", "/api/v1/models/{model_id}"): {"a project's": "manager", "a site-wide one": "admin"},
+    ("POST", "/api/v1/models/{model_id}/test"): "manager",
+    ("GET", "/api/v1/projects/{project_id}/models/acceptance"): "viewer",
+    ("GET", "/api/v1/assist/tools"): {"built-ins": "login", "with a project's models": "viewer"},
+    ("POST", "/api/v1/assets/{asset_id}/assist/{tool}"): "annotator",
+    ("POST", "/api/v1/assets/{asset_id}/assist/{tool}/precompute"): "annotator",
+    ("POST", "/api/v1/projects/{project_id}/prelabel"): "manager",
+    ("POST", "/api/v1/assets/{asset_id}/consensus/preview"): "reviewer",
+    ("GET", "/api/v1/projects/{project_id}/quality"): "reviewer",
+    ("GET", "/api/v1/projects/{project_id}/quality/settings"): "viewer",
+    ("PATCH", "/api/v1/projects/{project_id}/quality/settings"): "manager",
+    # review workflow
+    ("GET", "/api/v1/projects/{project_id}/queue"): "annotator",
+    ("POST", "/api/v1/assets/{asset_id}/annotations/{owner}/submit"): {"own": "annotator", "another owner's": "reviewer"},
+    ("POST", "/api/v1/assets/{asset_id}/annotations/{owner}/review"): "reviewer",
+    ("PUT", "/api/v1/assets/{asset_id}/annotations/{owner}/shapes/{index}/review"): "reviewer",
+    ("GET", "/api/v1/assets/{asset_id}/review"): "viewer",
+    ("POST", "/api/v1/assets/{asset_id}/review"): "reviewer",
+    ("GET", "/api/v1/projects/{project_id}/ground-truth"): "manager",
+    ("PUT", "/api/v1/assets/{asset_id}/ground-truth"): "manager",
+    ("DELETE", "/api/v1/assets/{asset_id}/ground-truth"): "manager",
 }
 
 # Cells that show a bug in src/: (method, path, identity) -> what goes wrong (none open).
@@ -570,6 +594,111 @@ build("POST", A + "/consensus")(
         {"json": {"owners": [w.fresh_annotation("qa-one"), w.fresh_annotation("qa-two")]}},
     )
 )
+build("POST", A + "/consensus/preview")(
+    lambda w, who: (
+        f"/api/v1/assets/{w.asset}/consensus/preview",
+        {"json": {"owners": [w.fresh_annotation("qa-one"), w.fresh_annotation("qa-two")]}},
+    )
+)
+
+
+# models and assistance: models made by the fixture's admin, one per request that removes one
+def _model(w: World, kind: str = "interactor", *, site: bool = False) -> dict:
+    if site:
+        from limner.store.assistants import create_model
+
+        with w.live.services.db.write() as s:
+            m = create_model(s, None, w.name("site"), "interactor", "builtin", {"tool": "magic_wand"}, None)
+            return {"id": m.id, "name": m.name}
+    if kind == "detector":
+        return w.root.add_model(w.project, w.name("det"), "detector", "onnx_yolo", {"path": _yolo_path(w)})
+    return w.root.add_model(w.project, w.name("wand"), "interactor", "builtin", {"tool": "magic_wand"})
+
+
+def _yolo_path(w: World) -> str:
+    path = w.folder / "det.onnx"
+    if not path.exists():
+        import numpy as np
+
+        from ..assist._onnx_models import yolo
+
+        cand = np.zeros((5, 20), np.float32)
+        cand[:, 0] = [16, 12, 8, 6, 0.9]
+        yolo(path, cand, side=32, names={0: "car"})
+    return str(path)
+
+
+MO = "/api/v1/models/{model_id}"
+build("GET", P + "/models")(lambda w, who: (f"/api/v1/projects/{w.project}/models", {}))
+build("POST", P + "/models", "a built-in")(
+    lambda w, who: (f"/api/v1/projects/{w.project}/models",
+                    {"json": {"name": w.name("wand"), "kind": "interactor", "type": "builtin", "config": {"tool": "magic_wand"}}})
+)  # fmt: skip
+build("POST", P + "/models", "a model file elsewhere on the server")(
+    lambda w, who: (f"/api/v1/projects/{w.project}/models",
+                    {"json": {"name": w.name("det"), "kind": "detector", "type": "onnx_yolo", "config": {"path": _yolo_path(w)}}})
+)  # fmt: skip
+build("DELETE", MO, "a project's")(lambda w, who: (f"/api/v1/models/{_model(w)['id']}", {}))
+build("DELETE", MO, "a site-wide one")(lambda w, who: (f"/api/v1/models/{_model(w, site=True)['id']}", {}))
+build("POST", MO + "/test")(lambda w, who: (f"/api/v1/models/{_model(w)['id']}/test", {}))
+build("GET", P + "/models/acceptance")(lambda w, who: (f"/api/v1/projects/{w.project}/models/acceptance", {}))
+build("GET", "/api/v1/assist/tools", "built-ins")(lambda w, who: ("/api/v1/assist/tools", {}))
+build("GET", "/api/v1/assist/tools", "with a project's models")(
+    lambda w, who: (f"/api/v1/assist/tools?project_id={w.project}", {})
+)
+build("POST", A + "/assist/{tool}")(
+    lambda w, who: (f"/api/v1/assets/{w.asset}/assist/magic_wand", {"json": {"prompt": {"positive": [[2, 2]]}}})
+)
+build("POST", A + "/assist/{tool}/precompute")(lambda w, who: (f"/api/v1/assets/{w.asset}/assist/magic_wand/precompute", {}))
+build("POST", P + "/prelabel")(
+    lambda w, who: (f"/api/v1/projects/{w.project}/prelabel",
+                    {"json": {"model": _model(w, "detector")["name"], "asset_ids": [w.asset], "overwrite": True}})
+)  # fmt: skip
+build("GET", P + "/quality")(lambda w, who: (f"/api/v1/projects/{w.project}/quality", {}))
+build("GET", P + "/quality/settings")(lambda w, who: (f"/api/v1/projects/{w.project}/quality/settings", {}))
+build("PATCH", P + "/quality/settings")(
+    lambda w, who: (f"/api/v1/projects/{w.project}/quality/settings", {"json": {"retrain_threshold": 0.8}})
+)
+
+
+# review workflow: each write acts on an annotation (or asset) of its own
+
+
+def _annotated(w: World, owner: str, *, submitted: bool = False) -> int:
+    aid = w.fresh_asset()
+    w.root.put_annotation(aid, owner, [BOX], base_revision=0)
+    if submitted:
+        w.root.request("POST", f"/assets/{aid}/annotations/{owner}/submit")
+    return aid
+
+
+build("GET", P + "/queue")(lambda w, who: (f"/api/v1/projects/{w.project}/queue", {}))
+AO = AN + "/{owner}"
+build("POST", AO + "/submit", "own")(
+    lambda w, who: (f"/api/v1/assets/{_annotated(w, _own_name(who))}/annotations/{_own_name(who)}/submit", {})
+)
+build("POST", AO + "/submit", "another owner's")(
+    lambda w, who, name="someone-else": (f"/api/v1/assets/{_annotated(w, name)}/annotations/{name}/submit", {})
+)
+build("POST", AO + "/review")(
+    lambda w, who: (
+        f"/api/v1/assets/{_annotated(w, 'worker', submitted=True)}/annotations/worker/review", {"json": {"verdict": "accept"}}
+    )
+)
+build("PUT", AO + "/shapes/{index}/review")(
+    lambda w, who: (
+        f"/api/v1/assets/{w.asset}/annotations/admin/shapes/0/review", {"json": {"verdict": "reject", "reason": "too big"}}
+    )
+)
+build("GET", A + "/review")(lambda w, who: (f"/api/v1/assets/{w.asset}/review", {}))
+build("POST", A + "/review")(
+    lambda w, who: (f"/api/v1/assets/{_annotated(w, 'worker', submitted=True)}/review", {"json": {"verdict": "accept"}})
+)
+build("GET", P + "/ground-truth")(lambda w, who: (f"/api/v1/projects/{w.project}/ground-truth", {}))
+build("PUT", A + "/ground-truth")(
+    lambda w, who: (f"/api/v1/assets/{_annotated(w, 'reference')}/ground-truth", {"json": {"owner": "reference"}})
+)
+build("DELETE", A + "/ground-truth")(lambda w, who: (f"/api/v1/assets/{_annotated(w, 'reference')}/ground-truth", {}))
 
 
 # --- the tests -------------------------------------------------------------------------------

@@ -306,6 +306,41 @@ class Client:
     def delete_comment(self, comment_id: int) -> None:
         self._json("DELETE", f"/comments/{comment_id}")
 
+    # models and assistance
+
+    def list_models(self, project_id: int) -> list[JSON]:
+        return self._json("GET", f"/projects/{project_id}/models")["items"]
+
+    def add_model(self, project_id: int, name: str, kind: str, type: str, config: dict | None = None) -> JSON:
+        """Register a model: kind interactor|detector, type onnx_sam|onnx_yolo|ml_backend|builtin."""
+        body = {"name": name, "kind": kind, "type": type, "config": config or {}}
+        return self._json("POST", f"/projects/{project_id}/models", json=body)
+
+    def remove_model(self, model_id: int) -> None:
+        self._json("DELETE", f"/models/{model_id}")
+
+    def test_model(self, model_id: int) -> JSON:
+        return self._json("POST", f"/models/{model_id}/test")
+
+    def assist_tools(self, project_id: int | None = None) -> JSON:
+        return self._json("GET", "/assist/tools", params={"project_id": project_id} if project_id is not None else {})
+
+    def assist(self, asset_id: int, tool: str, prompt: dict, *, tolerance: float = 1.0, options: dict | None = None) -> JSON:
+        """Run an interactor: prompt {positive, negative, box, scribbles, mask} -> mask RLE, polygons, timings."""
+        body = {"prompt": prompt, "tolerance": tolerance, "options": options}
+        return self._json("POST", f"/assets/{asset_id}/assist/{tool}", json=body)
+
+    def precompute(self, asset_id: int, tool: str, *, options: dict | None = None) -> JSON:
+        return self._json("POST", f"/assets/{asset_id}/assist/{tool}/precompute", json={"options": options})
+
+    def prelabel(self, project_id: int, model: str, *, asset_ids: list[int] | None = None, overwrite: bool = False) -> JSON:
+        """Start a pre-labelling job with a detector; wait for it with `wait_job`."""
+        body = {"model": model, "asset_ids": asset_ids, "overwrite": overwrite}
+        return self._json("POST", f"/projects/{project_id}/prelabel", json=body)
+
+    def model_acceptance(self, project_id: int, models: list[str] | None = None) -> JSON:
+        return self._json("GET", f"/projects/{project_id}/models/acceptance", params={"model": models} if models else {})
+
     # jobs and audit
 
     def get_job(self, job_id: int) -> JSON:

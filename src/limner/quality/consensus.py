@@ -32,11 +32,16 @@ returns one list of shapes (source ``"consensus"``) with a :class:`ConsensusRepo
    the angle by circular mean (each member first turned by a multiple of 90 degrees, with its
    sides swapped, to align with the first member's axes: the same figure, described the same way).
    Points: mean per point. Skeletons: a point is labelled when more than half of the members label
-   it, at the mean of those labels; visibility by majority (2 on a tie). Polygons and masks: pixel
-   majority vote (more than half of the members) over the window the members cover, traced back
-   into a polygon (:func:`~limner.core.geometry.mask_to_polygons`, the largest part) for a polygon
-   cluster; masks stay masks. A mixed region cluster takes the kind most members with the winning
-   label have.
+   it, at the mean of those labels; visibility by majority (2 on a tie). Polygons: the area more
+   than half of the members cover, computed exactly on the geometry (no raster): with 2 or 3
+   members the union of the pairwise intersections (already computed for the similarity), with
+   more the faces of the members' overlay covered by a majority; clipped to the image when its
+   size is given; the largest part is kept (``parts`` counts them). It is the limit of a pixel
+   majority vote at infinite resolution, with the members' own vertices instead of a staircase.
+   Masks, and any cluster holding a mask: pixel majority vote over the window the members cover,
+   a mask again (or traced back into a polygon,
+   :func:`~limner.core.geometry.mask_to_polygons`, the largest part, when the winning kind is a
+   polygon). A mixed region cluster takes the kind most members with the winning label have.
    Polylines: the member most similar to the others (medoid).
 5. **Ids.** Group ids are renumbered so that consensus shapes made from members that shared a
    group id (a person's box and its skeleton) share one again; track ids are dropped. The
@@ -51,6 +56,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 import shapely
@@ -160,7 +166,7 @@ def votes_needed(quorum: float, annotators: int) -> int:
 class _Family:
     """The shapes of one family across annotators, in annotator order."""
 
-    __slots__ = ("name", "who", "index", "shapes", "n")
+    __slots__ = ("name", "who", "index", "shapes", "n", "geoms", "inter")
 
     def __init__(self, name: str):
         self.name = name
@@ -168,6 +174,8 @@ class _Family:
         self.index: list[int] = []  # index in that annotator's list
         self.shapes: list[Shape] = []
         self.n = 0
+        self.geoms: np.ndarray | None = None  # shapely areas of an area family (None for masks)
+        self.inter: dict[tuple[int, int], object] = {}  # (i, j), i < j: the pairs' intersections
 
     def add(self, who: int, index: int, shape: Shape) -> None:
         self.who.append(who)
@@ -221,7 +229,7 @@ def _area_similarity(fam: _Family, thr: float, height: int | None, width: int | 
     n = fam.n
     S = np.zeros((n, n))
     shapes = fam.shapes
-    geoms = _geoms(shapes)
+    geoms = fam.geoms = _geoms(shapes)
     bounds = np.zeros((n, 4))
     areas = np.zeros(n)
     is_mask = np.array([s.kind == "mask" for s in shapes], bool)
@@ -246,7 +254,9 @@ def _area_similarity(fam: _Family, thr: float, height: int | None, width: int | 
     both_poly = poly[ii] & poly[jj]
     if both_poly.any():
         a, b = ii[both_poly], jj[both_poly]
-        it = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+        cut = shapely.intersection(geoms[a], geoms[b])
+        fam.inter = dict(zip(zip(a.tolist(), b.tolist()), cut))  # kept for the polygon vote
+        it = shapely.area(cut)
         un = areas[a] + areas[b] - it
         S[a, b] = np.divide(it, un, out=np.zeros_like(it), where=un > 0)
     for a, b in zip(ii[~both_poly], jj[~both_poly]):
@@ -311,24 +321,31 @@ def _similarity(fam: _Family, thr: float, height, width, kpt_sigma: float) -> np
 
 def _clusters(fam: _Family, S: np.ndarray, thr: float) -> list[list[int]]:
     """Greedy complete linkage: join the two clusters of the most similar remaining pair when they
-    share no annotator and every cross pair reaches ``thr``."""
+    share no annotator and every cross pair reaches ``thr``. (Small lists: plain Python is faster
+    here than numpy calls per candidate pair.)"""
     n = fam.n
-    who = np.asarray(fam.who)
-    ii, jj = np.nonzero(np.triu(S >= thr - _EPS, 1) & (who[:, None] != who[None, :]))
+    who = fam.who
+    w = np.asarray(who)
+    ii, jj = np.nonzero(np.triu(S >= thr - _EPS, 1) & (w[:, None] != w[None, :]))
+    if not len(ii):
+        return [[i] for i in range(n)]
     order = np.lexsort((jj, ii, -S[ii, jj]))
+    rows = S.tolist()
+    low = thr - _EPS
     of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    for k in order:
-        ci, cj = of[ii[k]], of[jj[k]]
-        if ci == cj:
+    owners: dict[int, set[int]] = {i: {who[i]} for i in range(n)}
+    for a, b in zip(ii[order].tolist(), jj[order].tolist()):
+        ci, cj = of[a], of[b]
+        if ci == cj or owners[ci] & owners[cj]:
             continue
         mi, mj = members[ci], members[cj]
-        if set(who[mi]) & set(who[mj]):
-            continue
-        if S[np.ix_(mi, mj)].min() < thr - _EPS:
+        if any(rows[x][y] < low for x in mi for y in mj):
             continue
         keep, gone = min(ci, cj), max(ci, cj)
-        members[keep] = sorted(members[keep] + members[gone])
+        members[keep] = sorted(mi + mj)
+        owners[keep] = owners[ci] | owners[cj]
+        del owners[gone]
         for x in members.pop(gone):
             of[x] = keep
     return [members[c] for c in sorted(members)]
@@ -456,6 +473,55 @@ def _region_vote(members: list[Shape], out_kind: str, height, width) -> tuple[di
     }, len(parts)
 
 
+def _majority_area(fam: _Family, idx: list[int]):
+    """The area covered by more than half of the members ``idx`` of an area family, exactly."""
+    geoms = fam.geoms
+    n = len(idx)
+    if n == 1:
+        return geoms[idx[0]]
+    if n <= 3:  # a majority is any two: the union of the pairwise intersections
+        cuts = []
+        for a, b in combinations(idx, 2):
+            cut = fam.inter.get((a, b))
+            cuts.append(shapely.intersection(geoms[a], geoms[b]) if cut is None else cut)
+        return shapely.union_all(cuts) if n == 3 else cuts[0]
+    # the faces of the overlay of every boundary, each kept when a majority covers it
+    members = geoms[idx]
+    faces = shapely.get_parts(shapely.polygonize([shapely.union_all(shapely.boundary(members))]))
+    if len(faces) == 0:
+        return shapely.Polygon()
+    inside = shapely.point_on_surface(faces)
+    votes = shapely.covers(members[:, None], inside[None, :]).sum(axis=0)
+    return shapely.union_all(faces[votes * 2 > n])
+
+
+def _areal(g):
+    """The areal part of an overlay's result (valid already: GEOS overlays return valid
+    geometry), dropping the lines and points where shapes only touch."""
+    if isinstance(g, (shapely.Polygon, shapely.MultiPolygon)):
+        return g
+    parts = [q for q in shapely.get_parts(g) if isinstance(q, (shapely.Polygon, shapely.MultiPolygon)) and not q.is_empty]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _polygon_vote(fam: _Family, idx: list[int], height, width) -> tuple[dict | None, int]:
+    """The majority area of a polygon cluster as a polygon geometry (its largest part), clipped to
+    the image when its size is known; None when no area has a majority. Returns (geometry, parts)."""
+    region = _areal(_majority_area(fam, idx))
+    if height is not None and width is not None:
+        x0, y0, x1, y1 = region.bounds if not region.is_empty else (0, 0, 0, 0)
+        if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+            region = _areal(shapely.intersection(region, shapely.box(0, 0, width, height)))
+    parts = [q for q in shapely.get_parts(region) if q.area > 0]
+    if not parts:
+        return None, 0
+    best = shapely.simplify(max(parts, key=lambda q: q.area), 0)  # drops vertices on a straight edge
+    return {
+        "points": np.asarray(best.exterior.coords)[:-1].tolist(),
+        "holes": [np.asarray(r.coords)[:-1].tolist() for r in best.interiors],
+    }, len(parts)
+
+
 def _merge_geometry(family: str, kind: str, members: list[Shape], sims: np.ndarray, height, width) -> tuple[dict | None, int]:
     gs = [s.geometry for s in members]
     if family == "tag":
@@ -531,9 +597,9 @@ def consensus(
         if fam is None:
             continue
         S = _similarity(fam, iou, height, width, kpt_sigma)
+        rows = S.tolist()
         for idx in _clusters(fam, S, iou):
-            sub = S[np.ix_(idx, idx)]
-            low = float(sub[~np.eye(len(idx), dtype=bool)].min()) if len(idx) > 1 else 1.0
+            low = min((rows[x][y] for x, y in combinations(idx, 2)), default=1.0)
             members = [fam.shapes[x] for x in idx]
             order = [fam.who[x] for x in idx]
             c = Cluster(name, [(names[fam.who[x]], fam.index[x]) for x in idx], low)
@@ -548,7 +614,11 @@ def consensus(
                 continue
             winners = [(s, o) for s, o in zip(members, order) if s.label == label]
             kind, _ = _vote([s.kind for s, _ in winners], [o for _, o in winners])
-            geom, parts = _merge_geometry(name, kind, members, sub, height, width)
+            if name == "region" and not any(s.kind == "mask" for s in members):
+                geom, parts = _polygon_vote(fam, idx, height, width)
+            else:
+                sub = S[np.ix_(idx, idx)] if name == "polyline" else None
+                geom, parts = _merge_geometry(name, kind, members, sub, height, width)
             c.parts = parts
             if geom is None:
                 c.status = "empty"

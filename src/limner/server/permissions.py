@@ -43,6 +43,10 @@ POLICY: dict[str, str] = {
     "project.import": "manager",
     "quality.view": "viewer",
     "quality.consensus": "reviewer",
+    "models.view": "viewer",
+    "models.edit": "manager",
+    "models.prelabel": "manager",
+    "assist.use": "annotator",
 }
 
 

@@ -45,6 +45,7 @@ def _summary(a: Annotation) -> dict:
         "revision": a.revision,
         "shape_count": a.shape_count,
         "updated_at": a.updated_at.isoformat(),
+        "state": a.state,
     }
 
 
@@ -112,7 +113,7 @@ def get_annotation(s: Session, asset: Asset, owner: str) -> dict:
     """The annotation with its shapes; an owner with no annotation yet gets revision 0 and no shapes."""
     a = _find(s, asset.id, owner)
     if a is None:
-        return {"asset_id": asset.id, "owner": owner, "revision": 0, "shape_count": 0, "updated_at": None, "shapes": []}
+        return {"asset_id": asset.id, "owner": owner, "revision": 0, "shape_count": 0, "updated_at": None, "state": None, "shapes": []}
     rows = s.execute(
         select(*_SHAPE_COLUMNS)
         .join(LabelRow, LabelRow.id == ShapeRow.label_id)
@@ -209,26 +210,28 @@ def put_annotation(
     return {"asset_id": asset.id, "owner": owner, "revision": new_rev, "shape_count": len(checked), "updated_at": now.isoformat()}
 
 
-def missing_required(s: Session, asset: Asset) -> list[str]:
-    """Sentences naming each person's shape on the asset that lacks a required attribute
-    (model annotations are pre-labels and are not held to it)."""
+def missing_required(s: Session, asset: Asset, owner: str | None = None) -> list[str]:
+    """Sentences naming each person's shape on the asset (only ``owner``'s, if given) that lacks a
+    required attribute (model annotations are pre-labels and are not held to it)."""
     schema, _ = load_schema(s, asset.project_id)
     required = {lb.name: [a.name for a in lb.attributes if a.required] for lb in schema.labels}
     if not any(required.values()):
         return []
-    rows = s.execute(
+    rows = (
         select(Annotation.owner, ShapeRow.position, LabelRow.name, ShapeRow.attributes)
         .join(ShapeRow, ShapeRow.annotation_id == Annotation.id)
         .join(LabelRow, LabelRow.id == ShapeRow.label_id)
         .where(Annotation.asset_id == asset.id, ~Annotation.owner.startswith("model:"))
         .order_by(Annotation.owner, ShapeRow.position)
     )
+    if owner is not None:
+        rows = rows.where(Annotation.owner == owner)
     out = []
-    for owner, pos, label, attrs in rows:
+    for who, pos, label, attrs in s.execute(rows):
         values = attrs or {}
         for name in required.get(label, []):
             if values.get(name) in (None, ""):
-                out.append(f"shapes[{pos}] ({label}) of {owner} lacks the required attribute {name!r}")
+                out.append(f"shapes[{pos}] ({label}) of {who} lacks the required attribute {name!r}")
     return out
 
 

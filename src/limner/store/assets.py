@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from limner.errors import NotFound, ValidationError
 from limner.store import audit
+from limner.store.comments import open_counts
 from limner.store.annotations import missing_required
 from limner.store.models import ASSET_STATUSES, Annotation, Asset, LabelRow, ShapeRow, TaskAssignee, User
 
@@ -115,15 +116,20 @@ def list_assets(
     items = [asset_dict(r) for r in rows]
     if items:
         by_id = {it["id"]: it for it in items}
+        open_comments = open_counts(s, list(by_id))
         for it in items:
             it["annotations"] = []
-        for aid, owner, rev, n, at in s.execute(
-            select(Annotation.asset_id, Annotation.owner, Annotation.revision, Annotation.shape_count, Annotation.updated_at)
+            it["open_comments"] = open_comments.get(it["id"], 0)
+        for aid, owner, rev, n, at, state in s.execute(
+            select(
+                Annotation.asset_id, Annotation.owner, Annotation.revision, Annotation.shape_count, Annotation.updated_at,
+                Annotation.state,
+            )
             .where(Annotation.asset_id.in_(list(by_id)))
             .order_by(Annotation.asset_id, Annotation.owner)
         ):
             by_id[aid]["annotations"].append(
-                {"owner": owner, "revision": rev, "shape_count": n, "updated_at": at.isoformat()}
+                {"owner": owner, "revision": rev, "shape_count": n, "updated_at": at.isoformat(), "state": state}
             )
         assignees: dict[int, list[str]] = {}
         task_ids = {it["task_id"] for it in items if it["task_id"] is not None}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from limner.core.shapes import validate_geometry
@@ -10,7 +10,15 @@ from limner.errors import NotFound, ValidationError
 from limner.store import audit
 from limner.store.models import Asset, Comment, User, utcnow
 
-__all__ = ["comment_dict", "create_comment", "get_comment", "list_comments", "update_comment", "delete_comment"]
+__all__ = [
+    "comment_dict",
+    "create_comment",
+    "get_comment",
+    "list_comments",
+    "update_comment",
+    "delete_comment",
+    "open_counts",
+]
 
 _REGION_KINDS = ("points", "box", "polygon", "ellipse")
 
@@ -95,3 +103,16 @@ def update_comment(
 def delete_comment(s: Session, c: Comment, actor: User, project_id: int) -> None:
     audit.record(s, actor.id, "delete", "comment", c.id, project_id=project_id)
     s.delete(c)
+
+
+def open_counts(s: Session, asset_ids: list[int]) -> dict[int, int]:
+    """Open threads per asset (unresolved comments that are not replies), in one grouped query;
+    assets without any are left out."""
+    if not asset_ids:
+        return {}
+    q = (
+        select(Comment.asset_id, func.count())
+        .where(Comment.asset_id.in_(asset_ids), Comment.parent_id.is_(None), Comment.resolved.is_(False))
+        .group_by(Comment.asset_id)
+    )
+    return dict(s.execute(q).all())

@@ -41,6 +41,10 @@ __all__ = [
     "Comment",
     "Job",
     "AuditEvent",
+    "Review",
+    "ANNOTATION_STATES",
+    "VERDICTS",
+    "ModelRow",
     "utcnow",
 ]
 
@@ -48,6 +52,8 @@ ROLES = ("viewer", "annotator", "reviewer", "manager", "owner")
 STAGES = ("annotate", "review", "done")
 ASSET_STATUSES = ("new", "in_progress", "review", "done")
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+ANNOTATION_STATES = ("draft", "submitted", "accepted", "rejected")
+VERDICTS = ("accept", "reject")
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -124,6 +130,11 @@ class Project(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # quality control: annotators per asset, the share of ground-truth assets in each annotator's
+    # queue, and the ground-truth accuracy below which an annotator is flagged for retraining
+    overlap: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    ground_truth_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    retrain_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
 
 
 class Membership(Base):
@@ -154,6 +165,7 @@ class Task(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(20), default="annotate")
+    overlap: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the project's
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -188,6 +200,8 @@ class Asset(Base):
     status: Mapped[str] = mapped_column(String(20), default="new")
     shape_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # set on a ground-truth ("honeypot") asset: the owner of its reference annotation
+    ground_truth_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Annotation(Base):
@@ -202,6 +216,8 @@ class Annotation(Base):
     shape_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")  # ANNOTATION_STATES
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ShapeRow(Base):
@@ -267,3 +283,37 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[dict] = mapped_column(Json, default=dict)
+
+
+class ModelRow(Base):
+    """A registered assistant: an interactor or a detector, of a project or (project_id NULL) site-wide.
+
+    `type` says how it is loaded (onnx_sam, onnx_yolo, ml_backend, builtin); `config` holds what
+    that needs (file paths, a server URL, the label map, thresholds)."""
+
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict] = mapped_column(Json, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Review(Base):
+    """A reviewer's verdict on one revision of an annotation: on the whole of it (``shape`` NULL)
+    or on the shape at that position. The latest row per (annotation, revision, shape) holds."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_annotation", "annotation_id", "revision", "shape"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    shape: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

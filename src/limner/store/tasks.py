@@ -7,7 +7,10 @@ from sqlalchemy.orm import Session
 
 from limner.errors import NotFound, ValidationError
 from limner.store import audit
+from limner.store.review import check_overlap
 from limner.store.models import STAGES, Asset, Membership, Task, TaskAssignee, User, utcnow
+
+UNSET = object()
 
 __all__ = ["task_dict", "create_task", "get_task", "list_tasks", "update_task", "delete_task"]
 
@@ -47,6 +50,7 @@ def task_dict(t: Task, assignees: list[str], counts: dict) -> dict:
         "project_id": t.project_id,
         "name": t.name,
         "stage": t.stage,
+        "overlap": t.overlap,
         "assignees": assignees,
         "created_at": t.created_at.isoformat(),
         "updated_at": t.updated_at.isoformat(),
@@ -86,11 +90,19 @@ def _set_assets(s: Session, t: Task, asset_ids: list[int]) -> None:
 
 
 def create_task(
-    s: Session, project_id: int, name: str, actor_id: int, *, asset_ids: list[int] | None = None, assignees: list[str] | None = None
+    s: Session,
+    project_id: int,
+    name: str,
+    actor_id: int,
+    *,
+    asset_ids: list[int] | None = None,
+    assignees: list[str] | None = None,
+    overlap: int | None = None,
 ) -> dict:
+    """A task; ``overlap`` (annotators per asset) None follows the project's."""
     if not name or not name.strip():
         raise ValidationError("a task needs a name", field="name")
-    t = Task(project_id=project_id, name=name.strip())
+    t = Task(project_id=project_id, name=name.strip(), overlap=check_overlap(overlap))
     s.add(t)
     s.flush()
     for uid in _member_ids(s, project_id, assignees or []):
@@ -128,8 +140,12 @@ def update_task(
     stage: str | None = None,
     assignees: list[str] | None = None,
     add_asset_ids: list[int] | None = None,
+    overlap: int | None | object = UNSET,
 ) -> dict:
+    """Change what is given; ``overlap=None`` makes the task follow the project's overlap again."""
     changed: dict = {}
+    if overlap is not UNSET:
+        t.overlap = changed["overlap"] = check_overlap(overlap)
     if name is not None:
         if not name.strip():
             raise ValidationError("a task needs a name", field="name")

@@ -2,6 +2,7 @@
 
 from limner.server.routers import (
     annotations,
+    assist,
     assets,
     audit,
     auth,
@@ -14,6 +15,7 @@ from limner.server.routers import (
     meta,
     projects,
     quality,
+    review,
     tasks,
     users,
 )
@@ -33,6 +35,8 @@ ROUTERS = [
     audit.router,
     exchange.router,
     quality.router,
+    assist.router,
+    review.router,
 ]
 
 __all__ = ["ROUTERS", "browser"]

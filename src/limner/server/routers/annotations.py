@@ -1,8 +1,10 @@
+import orjson
 from fastapi import APIRouter, Depends, Response
 
 from limner.server.deps import Ctx, get_ctx
 from limner.server.schemas import AnnotationIn
-from limner.store import annotations, assets
+from limner.server.routers.review import private_viewer
+from limner.store import annotations, assets, review
 
 router = APIRouter(tags=["annotations"])
 
@@ -26,8 +28,13 @@ def list_owners(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
 def list_annotations(asset_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
-        ctx.authorize(s, a.project_id, "annotations.view")
-        return {"items": annotations.list_annotations(s, asset_id)}
+        viewer = private_viewer(ctx, ctx.authorize(s, a.project_id, "annotations.view"))
+        items = annotations.list_annotations(s, asset_id)
+        if viewer is not None:  # others' work stays hidden on private assets until review
+            private = review.private_assets(s, [asset_id])
+            if private:
+                items = [it for it in items if review.can_see(it["owner"], viewer, private[asset_id])]
+        return {"items": items}
 
 
 @router.get("/assets/{asset_id}/annotations/{owner}")
@@ -35,8 +42,13 @@ def get_annotation(asset_id: int, owner: str, ctx: Ctx = Depends(get_ctx)) -> Re
     """One owner's annotation with all its shapes (revision 0 and no shapes if none yet)."""
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
-        ctx.authorize(s, a.project_id, "annotations.view")
-        body = annotations.get_annotation_json(s, a, owner)
+        viewer = private_viewer(ctx, ctx.authorize(s, a.project_id, "annotations.view"))
+        private = review.private_assets(s, [asset_id]) if viewer is not None else {}
+        if asset_id in private and not review.can_see(owner, viewer, private[asset_id]):
+            # answered as if there were none: a private asset looks like any other
+            body = orjson.dumps(review.unseen_annotation(a, owner))
+        else:
+            body = annotations.get_annotation_json(s, a, owner)
     return Response(body, media_type="application/json")
 
 

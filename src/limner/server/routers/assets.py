@@ -10,7 +10,8 @@ from limner.errors import PermissionDenied, ValidationError
 from limner.ingest import ingest, source_paths_allowed
 from limner.server.deps import Ctx, get_ctx
 from limner.server.schemas import AssetPatch, ImportIn
-from limner.store import assets, projects, tasks
+from limner.server.routers.review import private_viewer
+from limner.store import assets, comments, projects, review, tasks
 from limner.store.jobs import get_job, job_dict
 
 router = APIRouter(tags=["assets"])
@@ -38,11 +39,14 @@ def list_assets(
     """
     with ctx.read() as s:
         projects.get_project(s, project_id)
-        ctx.authorize(s, project_id, "assets.view")
-        return assets.list_assets(
+        viewer = private_viewer(ctx, ctx.authorize(s, project_id, "assets.view"))
+        page = assets.list_assets(
             s, project_id, status=status, assignee=assignee, label=label, task_id=task_id, name=name,
             offset=offset, after=after, before=before, limit=limit,
         )
+        if viewer is not None:
+            review.annotator_view(s, page["items"], viewer)
+        return page
 
 
 @router.post("/projects/{project_id}/assets", status_code=201)
@@ -108,9 +112,12 @@ def import_assets(project_id: int, body: ImportIn, ctx: Ctx = Depends(get_ctx)) 
 def get_asset(asset_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
-        ctx.authorize(s, a.project_id, "assets.view")
+        viewer = private_viewer(ctx, ctx.authorize(s, a.project_id, "assets.view"))
         out = assets.asset_dict(a)
         out["project_id"] = a.project_id
+        out["open_comments"] = comments.open_counts(s, [a.id]).get(a.id, 0)
+        if viewer is not None:
+            review.annotator_view(s, [out], viewer)
         return out
 
 
@@ -129,9 +136,11 @@ def update_asset(asset_id: int, body: AssetPatch, ctx: Ctx = Depends(get_ctx)) -
             if t.project_id != a.project_id:
                 raise ValidationError(f"task {t.id} belongs to another project", field="task_id")
             tasks.update_task(s, t, ctx.user.id, add_asset_ids=[a.id])
-        ctx.authorize(s, a.project_id, "assets.view")
+        viewer = private_viewer(ctx, ctx.authorize(s, a.project_id, "assets.view"))
         out = assets.asset_dict(a)
         out["project_id"] = a.project_id
+        if viewer is not None:
+            review.annotator_view(s, [out], viewer)
         return out
 
 

@@ -4,7 +4,8 @@ from pydantic import BaseModel, Field
 from limner.quality.checks import CheckOptions
 from limner.quality.report import asset_consensus, project_checks
 from limner.server.deps import Ctx, get_ctx
-from limner.store import assets, projects
+from limner.quality.dashboard import project_quality
+from limner.store import assets, projects, review
 
 router = APIRouter(tags=["quality"])
 
@@ -45,3 +46,47 @@ def consensus_route(asset_id: int, body: ConsensusIn, ctx: Ctx = Depends(get_ctx
         a = assets.get_asset(s, asset_id)
         ctx.authorize(s, a.project_id, "quality.consensus")
         return asset_consensus(s, a, body.owners, quorum=body.quorum, iou=body.iou, actor_id=ctx.user.id)
+
+
+@router.post("/assets/{asset_id}/consensus/preview")
+def consensus_preview(asset_id: int, body: ConsensusIn, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """The consensus of the owners' annotations without writing it: the merged shapes and the
+    report, for a reviewer to look at before taking it."""
+    with ctx.read() as s:
+        a = assets.get_asset(s, asset_id)
+        ctx.authorize(s, a.project_id, "quality.consensus")
+        return asset_consensus(s, a, body.owners, quorum=body.quorum, iou=body.iou, write=False)
+
+
+class QualitySettingsIn(BaseModel):
+    overlap: int | None = Field(None, description="annotators per asset (1 to 50)")
+    ground_truth_rate: float | None = Field(None, description="share of ground-truth assets in each queue (0 to 1)")
+    retrain_threshold: float | None = Field(None, description="ground-truth accuracy below which an annotator is flagged")
+
+
+@router.get("/projects/{project_id}/quality/settings")
+def get_quality_settings(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
+    with ctx.read() as s:
+        p = projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "quality.view")
+        return review.quality_settings(p)
+
+
+@router.patch("/projects/{project_id}/quality/settings")
+def update_quality_settings(project_id: int, body: QualitySettingsIn, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Set the overlap, ground-truth rate and retraining threshold (managers)."""
+    with ctx.write() as s:
+        p = projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "project.edit")
+        return review.update_quality_settings(s, p, ctx.user.id, **body.model_dump())
+
+
+@router.get("/projects/{project_id}/quality")
+def quality_dashboard(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """The project's quality in one answer (reviewers): agreement per annotator pair and per label,
+    ground-truth scores per annotator with the retraining flag, throughput, review, open comments
+    and progress per day."""
+    with ctx.read() as s:
+        p = projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "quality.consensus")
+        return project_quality(s, p)

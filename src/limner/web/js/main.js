@@ -11,12 +11,14 @@ import { h } from "./dom.js";
 import * as loginPage from "./pages/login.js";
 import * as projectsPage from "./pages/projects.js";
 import * as projectPage from "./pages/project.js";
+import * as qualityPage from "./pages/quality.js";
 import * as workspacePage from "./pages/workspace.js";
 
 const ROUTES = [
   { pattern: /^\/login$/, page: loginPage, public: true },
   { pattern: /^\/projects$/, page: projectsPage },
   { pattern: /^\/projects\/(\d+)$/, page: projectPage },
+  { pattern: /^\/projects\/(\d+)\/quality$/, page: qualityPage },
   { pattern: /^\/assets\/(\d+)$/, page: workspacePage, full: true },
 ];
 
