@@ -1,5 +1,5 @@
-"""What the built-in interactors share: a base class, regions of interest, scaling, stroke
-drawing and the final mask-to-result step."""
+"""What the built-in interactors share: a base class with the final mask-to-result step, stage
+timings, scaling and the drawing of points and strokes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 from limner.assist.base import InteractorResult, Prompt
 from limner.assist.polygon import mask_to_polygons
 
-__all__ = ["BuiltinInteractor", "Clock", "draw_prompt", "prompt_points", "roi_around", "scale_for"]
+__all__ = ["BuiltinInteractor", "Clock", "draw_prompt", "draw_strokes", "scale_for"]
 
 
 class Clock:
@@ -49,32 +49,6 @@ class BuiltinInteractor:
         polygons = mask_to_polygons(mask, tolerance, min_area=tolerance * tolerance) if mask.any() else []
         clock.lap("polygon")
         return InteractorResult(mask=mask, polygons=polygons, score=score, elapsed_ms=clock.total())
-
-
-def prompt_points(prompt: Prompt) -> np.ndarray:
-    """Every coordinate the prompt names (points, box corners, scribble points) as ``(n, 2)``."""
-    pts: list[tuple[float, float]] = [*prompt.positive, *prompt.negative]
-    if prompt.box is not None:
-        x, y, w, h = prompt.box
-        pts += [(x, y), (x + w, y + h)]
-    for s in prompt.scribbles:
-        pts += [(x - s.radius, y - s.radius) for x, y in s.points] + [(x + s.radius, y + s.radius) for x, y in s.points]
-    return np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-
-
-def roi_around(points: np.ndarray, width: int, height: int, margin: float, *, least: int = 32) -> tuple[int, int, int, int]:
-    """``(x0, y0, x1, y1)``: the points' bounding box grown by ``margin`` (a fraction of its size,
-    at least ``least`` pixels) and clipped to the image."""
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    mx = max(least, margin * (x1 - x0))
-    my = max(least, margin * (y1 - y0))
-    return (
-        max(0, int(np.floor(x0 - mx))),
-        max(0, int(np.floor(y0 - my))),
-        min(width, int(np.ceil(x1 + mx)) + 1),
-        min(height, int(np.ceil(y1 + my)) + 1),
-    )
 
 
 def scale_for(width: int, height: int, max_pixels: int) -> float:
