@@ -64,23 +64,22 @@ async function fetchAsset(id, owner, signal) {
   if (!mine) mine = { owner, revision: 0, shapes: [] };
   const others = othersItems(bodies.filter((b) => b.owner !== owner), labels);
   const image = await imageP;
-  return { asset, project, labels, mine, others, image };
+  return { asset, project, labels, mine, others, image, owners: owners.length, stale: Promise.resolve(false) };
 }
 
 export function loadAsset(id, owner, signal) {
   const hit = prefetched.get(id);
   prefetched.delete(id);
   if (hit && Date.now() - hit.at < FRESH_MS) {
-    // The asset may have been saved since it was fetched (by this tab, a moment ago): a stale
-    // revision would only cost a conflict dialog, but check the cheap list to avoid it.
-    return hit.promise.then(async (data) => {
-      const list = await api.get(`/assets/${id}/annotations`, null, { signal });
-      const cur = list.items.find((a) => a.owner === owner);
-      if ((cur ? cur.revision : 0) !== data.mine.revision || list.items.length !== data.others.length + (cur ? 1 : 0)) {
-        return fetchAsset(id, owner, signal);
-      }
-      return data;
-    }).catch(() => fetchAsset(id, owner, signal));
+    // Drawn at once from memory; `stale` tells, a moment later, whether the annotations changed
+    // since they were fetched (the workspace then reloads them before the person's first save).
+    return hit.promise.then((data) => ({
+      ...data,
+      stale: api.get(`/assets/${id}/annotations`, null, { signal }).then((list) => {
+        const cur = list.items.find((a) => a.owner === owner);
+        return (cur ? cur.revision : 0) !== data.mine.revision || list.items.length !== data.owners;
+      }).catch(() => false),
+    })).catch(() => fetchAsset(id, owner, signal));
   }
   return fetchAsset(id, owner, signal);
 }

@@ -162,6 +162,10 @@ export function createSaver({ assetId, owner, doc, revision, delay = 800, onConf
       return b && Array.isArray(b.shapes) ? b : null;
     },
     dropBackup,
+    // The document was reloaded from the server at this revision.
+    rebase(rev) {
+      revision = rev;
+    },
     destroy() {
       destroyed = true;
       clearTimeout(timer);

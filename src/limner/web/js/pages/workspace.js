@@ -21,6 +21,7 @@ import { reviewPanel } from "../panels/review.js";
 import { showHelp } from "../panels/help.js";
 import { editObjectsPanel } from "../panels/edit-objects.js";
 import { labelPicker } from "../panels/picker.js";
+import { minimap } from "../panels/minimap.js";
 import { tagsPanel } from "../panels/tags.js";
 import { createSaver } from "../save.js";
 import { toMask, toPolygons } from "../convert-shape.js";
@@ -325,6 +326,7 @@ export function mount(root, { params, query, app, signal }) {
   let assist = null;
   let comments = null;
   let review = null;
+  let map = null;
 
   function buildToolbar() {
     toolbar.replaceChildren(...TOOLS.map((t) => h("button.tool", {
@@ -356,11 +358,12 @@ export function mount(root, { params, query, app, signal }) {
         return list;
       },
     });
-    side.replaceChildren(picker.el, attrs.el, tags.el, review.el, comments.el, objects.el);
-    offs.push(() => { picker.destroy(); attrs.destroy(); tags.destroy(); objects.destroy(); comments.destroy(); review.destroy(); });
+    map = minimap(editor);
+    side.replaceChildren(map.el, picker.el, attrs.el, tags.el, review.el, comments.el, objects.el);
+    offs.push(() => { map.destroy(); picker.destroy(); attrs.destroy(); tags.destroy(); objects.destroy(); comments.destroy(); review.destroy(); });
   }
 
-  adjustBtn.addEventListener("click", () => editor && adjustPanel(editor, adjustBtn));
+  adjustBtn.addEventListener("click", () => editor && adjustPanel(editor, adjustBtn, () => map?.refresh()));
 
   // -- loading -----------------------------------------------------------------------------------
   async function load() {
@@ -443,6 +446,20 @@ export function mount(root, { params, query, app, signal }) {
           if (choice.action !== "theirs") saver.flush().catch(api.report);
         }
       }
+
+      // Drawn from a prefetch: if the annotations changed meanwhile, take the fresh ones (before
+      // the person's first edit; after it, their save meets the conflict dialog, which loses nothing).
+      data.stale.then(async (stale) => {
+        if (!stale || signal.aborted) return;
+        const fresh = await loadAsset(id, owner, signal);
+        if (signal.aborted) return;
+        editor.setOthers(fresh.others);
+        if (!editor.doc.dirty && !editor.doc.canUndo) {
+          editor.doc.reset(fresh.mine.shapes);
+          saver.rebase(fresh.mine.revision);
+          canvas.dataset.revision = String(fresh.mine.revision);
+        }
+      }).catch(api.report);
 
       await nav.ready;
       prev.disabled = !nav.prevHref;

@@ -18,7 +18,7 @@ export function savedAdjust() {
   }
 }
 
-export function adjustPanel(editor, anchor) {
+export function adjustPanel(editor, anchor, onChange = () => {}) {
   const existing = document.getElementById("adjust-panel");
   if (existing) {
     existing.remove();
@@ -26,9 +26,21 @@ export function adjustPanel(editor, anchor) {
   }
   const cur = editor.scene.adjust;
   const inputs = {};
+  // Brightness and contrast are drawing filters (cheap); gamma rebuilds the image, so while a
+  // slider moves it is applied at most every 120 ms, and once more when it stops.
+  let gammaTimer = 0, lastGamma = 0;
   const apply = () => {
     const a = Object.fromEntries(FIELDS.map((f) => [f.name, Number(inputs[f.name].value)]));
+    const now = performance.now();
+    if (a.gamma !== editor.scene.adjust.gamma && now - lastGamma < 120) {
+      clearTimeout(gammaTimer);
+      gammaTimer = setTimeout(apply, 120);
+      editor.scene.setAdjust({ brightness: a.brightness, contrast: a.contrast });
+      return;
+    }
+    if (a.gamma !== editor.scene.adjust.gamma) lastGamma = now;
     editor.scene.setAdjust(a);
+    onChange(a);
     for (const f of FIELDS) inputs[f.name].nextSibling.textContent = a[f.name].toFixed(2);
     try {
       sessionStorage.setItem(KEY, JSON.stringify(a));

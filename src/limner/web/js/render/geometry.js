@@ -33,6 +33,19 @@ export function zoomAt(v, factor, sx, sy, min = MIN_SCALE, max = MAX_SCALE) {
 
 export const panBy = (v, dx, dy) => ({ scale: v.scale, tx: v.tx + dx, ty: v.ty + dy });
 
+// The image rectangle [x0, y0, x1, y1] a vw × vh screen area shows.
+export function visibleRect(v, vw, vh) {
+  const [x0, y0] = toImage(v, 0, 0);
+  const [x1, y1] = toImage(v, vw, vh);
+  return [x0, y0, x1, y1];
+}
+
+// The view that puts image point (x, y) at the centre of a vw × vh area, at the same scale.
+export const centreOn = (v, x, y, vw, vh) => ({ scale: v.scale, tx: vw / 2 - x * v.scale, ty: vh / 2 - y * v.scale });
+
+// Do two [x0, y0, x1, y1] rectangles meet (edges included)?
+export const rectsMeet = (a, b) => a[0] <= b[2] && a[2] >= b[0] && a[1] <= b[3] && a[3] >= b[1];
+
 // -- shape outlines ---------------------------------------------------------------------------
 
 // Rotate (x, y) by `deg` clockwise on screen (y down) about (cx, cy).
@@ -87,6 +100,27 @@ export function shapeBounds(shape) {
     case "mask": return g.rle ? rleBounds(g.rle) : null;
     default: return null;
   }
+}
+
+// Fewer points for drawing far away: a point closer than `tol` to the last one kept is dropped
+// (the last point is always kept, and at least `min` points when there are that many).
+export function simplifyPoints(pts, tol, min = 2) {
+  const n = pts.length;
+  if (n <= min || !(tol > 0)) return pts;
+  const t2 = tol * tol;
+  const out = [pts[0]];
+  let [lx, ly] = pts[0];
+  for (let i = 1; i < n - 1; i++) {
+    const p = pts[i];
+    const dx = p[0] - lx, dy = p[1] - ly;
+    if (dx * dx + dy * dy >= t2) {
+      out.push(p);
+      lx = p[0];
+      ly = p[1];
+    }
+  }
+  out.push(pts[n - 1]);
+  return out.length >= min ? out : pts;
 }
 
 // -- hit-testing ------------------------------------------------------------------------------

@@ -4,52 +4,32 @@
 // scene what to show (setImage, setShapes, setHighlight); the scene reports hovering and view
 // changes through the callbacks it was given.
 //
+// Speed, on a software canvas too (no GPU):
+// - A grid index of the shapes' bounds (index.js): a frame draws and hit-tests only the shapes
+//   in view.
+// - The image and the shapes are drawn into a cached layer (layers.js: repainted only where
+//   shapes changed, scrolled on a pan, redrawn in slices at rest after a zoom); a frame copies
+//   it and draws only what changes often on top: the hovered or selected shape, the names, the
+//   tool's overlay. Hovering never redraws the other shapes.
+// - With many shapes in view (more than this machine draws finely in a few frames) they are
+//   drawn the cheap way (draw.js: one-pixel lines, simpler outlines, no vertex dots), and names
+//   only where there is room.
+//
 // For tests and debugging, after each frame the canvas carries data-view="scale,tx,ty,dpr"
-// (screen pixel = (image × scale + t) × dpr), data-image="1" once the image is drawn, and
-// data-shapes = the number of shapes drawn.
+// (screen pixel = (image × scale + t) × dpr), data-image="1" once the image is drawn,
+// data-shapes = the number of shapes to draw, data-drawn = how many of them meet the view (the
+// rest are culled), data-pending="1" while what is shown is still being redrawn, and
+// data-repaints = how many times the whole cached layer was drawn (hovering adds none).
 
-import { drawOrder, fitView, hitTest, panBy, rotatedBoxCorners, shapeBounds, shapeContains, toImage, toScreen, zoomAt } from "./geometry.js";
-import { decodeRle } from "./rle.js";
+import { centreOn, drawOrder, fitView, panBy, shapeContains, toImage, toScreen, zoomAt } from "./geometry.js";
+import { begin, drawItem, drawName, FINE, HOT, prepareItem, reach } from "./draw.js";
+import { createGridIndex } from "./index.js";
+import { createLayers, toView } from "./layers.js";
 
-const FILL_ALPHA = 0.18;
-const FILL_ALPHA_HOT = 0.38;
-const MASK_ALPHA = 0.45;
-const MASK_ALPHA_HOT = 0.7;
 const HIT_TOLERANCE = 6; // screen pixels
-
-function rgb(hex) {
-  const n = parseInt(String(hex || "#888888").slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-const rgba = ([r, g, b], a) => `rgba(${r},${g},${b},${a})`;
-const ink = ([r, g, b]) => (0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#111" : "#fff");
-
-// A w × h canvas with the mask's pixels in the label colour (opaque; alpha is applied on drawing).
-function maskCanvas(bits, h, w, color) {
-  const c = document.createElement("canvas");
-  c.width = w;
-  c.height = h;
-  const cx = c.getContext("2d");
-  const img = cx.createImageData(w, h);
-  const d = img.data;
-  const [r, g, b] = color;
-  for (let x = 0; x < w; x++) {
-    const base = x * h;
-    for (let y = 0; y < h; y++) {
-      if (bits[base + y]) {
-        const i = (y * w + x) * 4;
-        d[i] = r;
-        d[i + 1] = g;
-        d[i + 2] = b;
-        d[i + 3] = 255;
-      }
-    }
-  }
-  cx.putImageData(img, 0, 0);
-  return c;
-}
-
+const MAX_NAMES = 200; // names drawn at most; beyond that only on shapes this wide on screen:
+const NAME_MIN_PX = 64;
+const PREVIEW_SIDE = 1024; // the small copy of the image drawn while zooming and in the minimap
 // The image with a gamma curve applied through a lookup table (brightness and contrast are
 // canvas filters, applied while drawing).
 function gammaImage(img, w, h, gamma) {
@@ -72,7 +52,9 @@ function gammaImage(img, w, h, gamma) {
 }
 
 // shapes given to setShapes: [{key, shape, color, name, skeleton?, dim?}] — skeleton = the label's
-// {points, edges}; dim: drawn faded (another owner's shapes, model suggestions).
+// {points, edges}; dim: drawn faded (another owner's shapes, model suggestions). An entry whose
+// `shape` is the same object as last time keeps its caches (outline, decoded mask): give a
+// changed shape a new object (the document does) and pass the rest as they were.
 //
 // In the editor, `input` = {down(ev), move(ev), up(ev), hover?(ev)} receives the pointer (ev =
 // {x, y} in image pixels, {sx, sy} on screen, button, shift, alt, ctrl, e the DOM event) and
@@ -82,8 +64,14 @@ function gammaImage(img, w, h, gamma) {
 export function createScene(canvas, { onHover = () => {}, onView = () => {}, input = null } = {}) {
   const ctx = canvas.getContext("2d");
   let image = null, imgW = 0, imgH = 0;
-  let items = [];
-  let order = [];
+  let adjust = { brightness: 1, contrast: 1, gamma: 1 };
+  let adjusted = null; // the image with gamma applied (a canvas), or null
+  let preview = null; // a small copy of the (adjusted) image, made when first needed
+  let items = []; // as given
+  let byKey = new Map();
+  let order = []; // drawn items, in drawing order; item.pos = its place here = its id in `index`
+  let index = createGridIndex(1, 1, 1);
+  let indexVersion = 0;
   let highlight = null;
   let hovered = null;
   let view = { scale: 1, tx: 0, ty: 0 };
@@ -93,9 +81,26 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
   let drag = null;
   let overlay = null; // (ctx, view) => void, drawn in CSS pixels on top of everything
   let panKey = false; // the space bar is held
-  let adjust = { brightness: 1, contrast: 1, gamma: 1 };
-  let adjusted = null; // the image with gamma applied (a canvas), or null
   let showNames = true;
+  let lastMove = -Infinity; // when the view last changed
+  const layers = createLayers(canvas, {
+    dpr: () => dpr,
+    lastMove: () => lastMove,
+    itemsIn,
+    paintImage,
+    paintPreview(c, v) {
+      toView(c, v, dpr);
+      c.imageSmoothingEnabled = true;
+      c.drawImage(thumbnail(), 0, 0, imgW, imgH);
+    },
+    invalidate,
+  });
+  const changedAt = (b) => layers.changedAt(b);
+
+  // Buffers reused from frame to frame.
+  const ids = [];
+  const hits = [];
+  const vis = { key: "", list: [] };
 
   function invalidate() {
     if (!frame) frame = requestAnimationFrame(draw);
@@ -103,6 +108,7 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
 
   function setView(v, byUser) {
     view = v;
+    lastMove = performance.now();
     if (byUser) fitted = false;
     onView(view);
     invalidate();
@@ -120,168 +126,136 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
     dpr = window.devicePixelRatio || 1;
     canvas.width = Math.max(1, Math.round(cssW * dpr));
     canvas.height = Math.max(1, Math.round(cssH * dpr));
+    vis.key = "";
     if (fitted) fit();
     else invalidate();
   }
 
+  function rebuildIndex() {
+    index = createGridIndex(imgW || 1, imgH || 1, order.length);
+    for (let i = 0; i < order.length; i++) {
+      const it = order[i];
+      it.pos = i;
+      const b = it.bounds;
+      if (b) index.set(i, b[0], b[1], b[2], b[3]);
+    }
+    indexVersion++;
+  }
+
+  // -- queries ----------------------------------------------------------------------------------
+
+  // The items whose bounds (plus what their drawing in `look` reaches beyond them) meet the
+  // device-pixel rectangle [x, y, w, h] at view v, in drawing order, into `out`.
+  function itemsIn(v, r, look, out) {
+    const m = reach(look) / v.scale;
+    const x0 = (r[0] / dpr - v.tx) / v.scale - m, y0 = (r[1] / dpr - v.ty) / v.scale - m;
+    const x1 = ((r[0] + r[2]) / dpr - v.tx) / v.scale + m, y1 = ((r[1] + r[3]) / dpr - v.ty) / v.scale + m;
+    index.querySorted(x0, y0, x1, y1, ids);
+    out.length = ids.length;
+    for (let i = 0; i < ids.length; i++) out[i] = order[ids[i]];
+    return out;
+  }
+
+  // The items in view now (cached until the view or the shapes change).
+  function visible() {
+    const key = `${view.scale},${view.tx},${view.ty},${canvas.width},${canvas.height},${dpr},${indexVersion}`;
+    if (vis.key !== key) {
+      itemsIn(view, [0, 0, canvas.width, canvas.height], FINE, vis.list);
+      vis.key = key;
+    }
+    return vis.list;
+  }
+
+  // The topmost item within `tol` image pixels of (x, y) that `accept` allows, or null.
+  function topAt(x, y, tol, accept, withDim) {
+    index.query(x - tol, y - tol, x + tol, y + tol, hits);
+    hits.sort((a, b) => b - a);
+    for (const id of hits) {
+      const it = order[id];
+      if ((it.dim && !withDim) || !accept(it)) continue;
+      if (shapeContains(it.shape, x, y, tol, it.bits || null)) return it;
+    }
+    return null;
+  }
+
   // -- drawing ----------------------------------------------------------------------------------
 
-  function pathShape(it) {
-    const g = it.shape.geometry;
-    ctx.beginPath();
-    switch (it.shape.kind) {
-      case "box":
-        ctx.rect(g.x, g.y, g.w, g.h);
-        return true;
-      case "rotated_box": {
-        const c = rotatedBoxCorners(g);
-        ctx.moveTo(c[0][0], c[0][1]);
-        for (let i = 1; i < 4; i++) ctx.lineTo(c[i][0], c[i][1]);
-        ctx.closePath();
-        return true;
-      }
-      case "ellipse":
-        ctx.ellipse(g.cx, g.cy, g.rx, g.ry, (g.angle * Math.PI) / 180, 0, 2 * Math.PI);
-        return true;
-      case "polygon":
-        for (const ring of [g.points || [], ...(g.holes || [])]) {
-          if (!ring.length) continue;
-          ctx.moveTo(ring[0][0], ring[0][1]);
-          for (let i = 1; i < ring.length; i++) ctx.lineTo(ring[i][0], ring[i][1]);
-          ctx.closePath();
+  function paintImage(c, v) {
+    toView(c, v, dpr);
+    c.imageSmoothingEnabled = v.scale < 3;
+    const plain = adjust.brightness === 1 && adjust.contrast === 1;
+    if (!plain) c.filter = `brightness(${adjust.brightness}) contrast(${adjust.contrast})`;
+    c.drawImage(adjusted || image, 0, 0, imgW, imgH);
+    if (!plain) c.filter = "none";
+  }
+
+  function drawNames(list, hotItem, look) {
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (showNames) {
+      const few = list.length <= MAX_NAMES;
+      if (few || look === FINE) {
+        let n = 0;
+        for (const it of list) {
+          if (it === hotItem || !it.bounds) continue;
+          if (!few && (it.bounds[2] - it.bounds[0]) * view.scale < NAME_MIN_PX) continue;
+          drawName(ctx, it, it.bounds[0] * view.scale + view.tx, it.bounds[1] * view.scale + view.ty, cssW, cssH, false);
+          if (++n >= MAX_NAMES) break;
         }
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  function dot(x, y, r, fill, stroke, px) {
-    ctx.beginPath();
-    ctx.arc(x, y, r * px, 0, 2 * Math.PI);
-    if (fill) {
-      ctx.fillStyle = fill;
-      ctx.fill();
-    }
-    if (stroke) {
-      ctx.strokeStyle = stroke;
-      ctx.lineWidth = 1.5 * px;
-      ctx.stroke();
-    }
-  }
-
-  // Stroke the current path in the label colour over a thin dark halo, so lines read on any image.
-  function haloStroke(hot, px, solid) {
-    const w = (hot ? 3.5 : 2) * px;
-    ctx.strokeStyle = "rgba(0,0,0,0.45)";
-    ctx.lineWidth = w + 2 * px;
-    ctx.stroke();
-    ctx.strokeStyle = solid;
-    ctx.lineWidth = w;
-    ctx.stroke();
-  }
-
-  function drawShape(it, hot) {
-    const { shape, rgb: c } = it;
-    const px = 1 / view.scale; // one screen pixel in image units
-    const g = shape.geometry;
-    const solid = rgba(c, 1);
-    ctx.lineJoin = "round";
-    ctx.lineCap = "round";
-    ctx.lineWidth = (hot ? 3.5 : 2) * px;
-    ctx.strokeStyle = solid;
-    if (shape.kind === "mask") {
-      if (!it.maskCanvas) return;
-      ctx.save();
-      ctx.imageSmoothingEnabled = false;
-      ctx.globalAlpha = hot ? MASK_ALPHA_HOT : MASK_ALPHA;
-      ctx.drawImage(it.maskCanvas, 0, 0);
-      ctx.restore();
-      return;
-    }
-    if (pathShape(it)) {
-      ctx.fillStyle = rgba(c, hot ? FILL_ALPHA_HOT : FILL_ALPHA);
-      ctx.fill("evenodd");
-      haloStroke(hot, px, solid);
-      return;
-    }
-    const pts = g.points || [];
-    if (shape.kind === "polyline") {
-      ctx.beginPath();
-      pts.forEach((p, i) => (i ? ctx.lineTo(p[0], p[1]) : ctx.moveTo(p[0], p[1])));
-      haloStroke(hot, px, solid);
-      for (const p of pts) dot(p[0], p[1], hot ? 3.5 : 2.5, solid, null, px);
-    } else if (shape.kind === "points") {
-      for (const p of pts) dot(p[0], p[1], hot ? 6 : 4.5, solid, "#fff", px);
-    } else if (shape.kind === "skeleton") {
-      const edges = (it.skeleton && it.skeleton.edges) || [];
-      ctx.beginPath();
-      for (const [a, b] of edges) {
-        const p = pts[a], q = pts[b];
-        if (!p || !q || !p[2] || !q[2]) continue; // edges join labelled points only
-        ctx.moveTo(p[0], p[1]);
-        ctx.lineTo(q[0], q[1]);
-      }
-      haloStroke(hot, px, solid);
-      for (const p of pts) {
-        if (p[2] === 2) dot(p[0], p[1], hot ? 6 : 4.5, solid, "#fff", px); // visible: filled
-        else if (p[2] === 1) dot(p[0], p[1], hot ? 6 : 4.5, "rgba(0,0,0,0.35)", solid, px); // occluded: hollow
       }
     }
-  }
-
-  function drawName(it, hot) {
-    if (!it.bounds) return;
-    const [sx, sy] = toScreen(view, it.bounds[0], it.bounds[1]);
-    if (sx > cssW || sy > cssH) return;
-    const text = it.name;
-    ctx.font = `${hot ? "600 " : ""}12px system-ui, -apple-system, "Segoe UI", sans-serif`;
-    const w = ctx.measureText(text).width + 8;
-    const hgt = 17;
-    const x = Math.max(0, Math.min(sx, cssW - w));
-    const y = sy - hgt >= 0 ? sy - hgt : sy;
-    ctx.fillStyle = rgba(it.rgb, hot ? 1 : 0.85);
-    ctx.fillRect(x, y, w, hgt);
-    ctx.fillStyle = it.ink;
-    ctx.textBaseline = "middle";
-    ctx.fillText(text, x + 4, y + hgt / 2 + 0.5);
+    if (hotItem && hotItem.bounds && (showNames || hotItem.key === highlight)) {
+      drawName(ctx, hotItem, hotItem.bounds[0] * view.scale + view.tx, hotItem.bounds[1] * view.scale + view.ty, cssW, cssH, true);
+    }
   }
 
   function draw() {
     frame = 0;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    if (!image) return;
-    ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.tx, dpr * view.ty);
-    ctx.imageSmoothingEnabled = view.scale < 3;
-    const plain = adjust.brightness === 1 && adjust.contrast === 1;
-    if (!plain) ctx.filter = `brightness(${adjust.brightness}) contrast(${adjust.contrast})`;
-    ctx.drawImage(adjusted || image, 0, 0, imgW, imgH);
-    if (!plain) ctx.filter = "none";
+    if (!image || !canvas.width) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      return;
+    }
+    const list = visible();
+    const look = layers.lookFor(list.length);
+    layers.update(view, look, list.length);
+    layers.composite(ctx, view);
     const hot = highlight ?? hovered;
-    let hotItem = null;
-    for (const it of order) {
-      if (it.key === hot) hotItem = it;
-      else if (it.dim) {
-        ctx.globalAlpha = 0.45;
-        drawShape(it, false);
-        ctx.globalAlpha = 1;
-      } else drawShape(it, false);
+    const hotItem = hot === null ? null : byKey.get(hot);
+    const shown = hotItem && hotItem.pos !== undefined && order[hotItem.pos] === hotItem ? hotItem : null;
+    if (shown) {
+      toView(ctx, view, dpr);
+      begin(ctx, HOT);
+      drawItem(ctx, shown, 1 / view.scale, HOT);
     }
-    if (hotItem) drawShape(hotItem, true); // on top
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    if (showNames) {
-      for (const it of order) if (it !== hotItem) drawName(it, false);
-      if (hotItem) drawName(hotItem, true);
-    }
+    drawNames(list, shown, look);
     if (overlay) {
       ctx.save();
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       overlay(ctx, view);
       ctx.restore();
     }
-    canvas.dataset.view = [view.scale, view.tx, view.ty, dpr].join(",");
+    const pending = layers.pending(view);
+    canvas.dataset.view = `${view.scale},${view.tx},${view.ty},${dpr}`;
     canvas.dataset.image = "1";
     canvas.dataset.shapes = String(order.length);
+    canvas.dataset.drawn = String(list.length);
+    canvas.dataset.repaints = String(layers.repaints);
+    if (pending) canvas.dataset.pending = "1";
+    else delete canvas.dataset.pending;
+  }
+
+  // The small copy of the image (adjustments applied), for previews and the minimap.
+  function thumbnail() {
+    if (!preview && image) {
+      const k = Math.min(1, PREVIEW_SIDE / Math.max(imgW, imgH));
+      preview = document.createElement("canvas");
+      preview.width = Math.max(1, Math.round(imgW * k));
+      preview.height = Math.max(1, Math.round(imgH * k));
+      const c = preview.getContext("2d");
+      if (adjust.brightness !== 1 || adjust.contrast !== 1) c.filter = `brightness(${adjust.brightness}) contrast(${adjust.contrast})`;
+      c.drawImage(adjusted || image, 0, 0, preview.width, preview.height);
+    }
+    return preview;
   }
 
   // -- input ------------------------------------------------------------------------------------
@@ -320,6 +294,8 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
     canvas.classList.add("dragging");
   }
 
+  const any = () => true;
+
   function onMove(e) {
     if (drag && e.pointerId === drag.id) {
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
@@ -334,8 +310,8 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
     }
     const [sx, sy] = pointer(e);
     const [x, y] = toImage(view, sx, sy);
-    const i = hitTest(order, x, y, HIT_TOLERANCE / view.scale);
-    const key = i < 0 ? null : order[i].key;
+    const it = topAt(x, y, HIT_TOLERANCE / view.scale, any, true);
+    const key = it ? it.key : null;
     if (key !== hovered) {
       hovered = key;
       onHover(key);
@@ -373,34 +349,63 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
   observer.observe(canvas);
   resize();
 
+  // -- shapes -----------------------------------------------------------------------------------
+
+  function setShapes(list) {
+    const next = new Array(list.length);
+    const nextByKey = new Map();
+    let structural = list.length !== items.length;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      const old = byKey.get(s.key);
+      let it;
+      if (old && old.shape === s.shape && old.color === s.color && old.name === s.name && !old.dim === !s.dim && old.skeleton === s.skeleton) {
+        it = old;
+        for (const k in s) if (it[k] !== s[k]) it[k] = s[k]; // flags (locked, ...) that draw the same
+      } else {
+        it = prepareItem(s);
+        if (old) changedAt(old.bounds);
+        changedAt(it.bounds);
+        if (!old || old.shape.kind !== s.shape.kind || (old.shape.z_order || 0) !== (s.shape.z_order || 0)) structural = true;
+        else if (old.pos !== undefined) {
+          it.pos = old.pos;
+          order[it.pos] = it;
+          const b = it.bounds;
+          if (b) index.set(it.pos, b[0], b[1], b[2], b[3]);
+          else index.remove(it.pos);
+          indexVersion++;
+        }
+      }
+      if (!structural && items[i].key !== s.key) structural = true;
+      next[i] = it;
+      nextByKey.set(s.key, it);
+    }
+    if (structural) {
+      for (const [k, it] of byKey) if (!nextByKey.has(k)) changedAt(it.bounds);
+    }
+    items = next;
+    byKey = nextByKey;
+    if (structural) {
+      order = drawOrder(items.map((it) => it.shape)).map((i) => items[i]).filter((it) => it.shape.kind !== "tag");
+      for (const it of items) if (it.shape.kind === "tag") it.pos = undefined;
+      rebuildIndex();
+    }
+    invalidate();
+  }
+
   return {
-    // img: a loaded HTMLImageElement; width, height: the asset's size in pixels
+    // img: a loaded HTMLImageElement (or a canvas); width, height: the asset's size in pixels
     setImage(img, width, height) {
       image = img;
-      imgW = width || img.naturalWidth;
-      imgH = height || img.naturalHeight;
+      imgW = width || img.naturalWidth || img.width;
+      imgH = height || img.naturalHeight || img.height;
       adjusted = adjust.gamma === 1 ? null : gammaImage(image, imgW, imgH, adjust.gamma);
+      preview = null;
+      rebuildIndex();
+      layers.reset();
       fit();
     },
-    setShapes(list) {
-      items = list.map((s) => {
-        const c = rgb(s.color);
-        const it = { ...s, rgb: c, ink: ink(c), bounds: shapeBounds(s.shape), bits: null, maskCanvas: null };
-        if (s.shape.kind === "mask" && s.shape.geometry && s.shape.geometry.rle) {
-          try {
-            const [h, w] = s.shape.geometry.rle.size;
-            it.bits = decodeRle(s.shape.geometry.rle);
-            it.maskCanvas = maskCanvas(it.bits, h, w, c);
-          } catch (err) {
-            console.warn(`mask ${s.key} cannot be decoded: ${err.message}`);
-          }
-        }
-        return it;
-      });
-      const shapes = items.map((it) => it.shape);
-      order = drawOrder(shapes).map((i) => items[i]).filter((it) => it.shape.kind !== "tag");
-      invalidate();
-    },
+    setShapes,
     setHighlight(key) {
       if (key === highlight) return;
       highlight = key;
@@ -418,6 +423,11 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
       const mw = Math.max(w, 8) * (1 + 2 * margin), mh = Math.max(h, 8) * (1 + 2 * margin);
       const v = fitView(mw, mh, cssW, cssH, 0);
       setView({ scale: v.scale, tx: v.tx - (x + w / 2 - mw / 2) * v.scale, ty: v.ty - (y + h / 2 - mh / 2) * v.scale }, true);
+    },
+    // put image point (x, y) at the centre of the canvas, at the same zoom
+    centreOn(x, y) {
+      const v = centreOn(view, x, y, cssW, cssH);
+      setView({ scale: v.scale, tx: Math.round(v.tx * dpr) / dpr, ty: Math.round(v.ty * dpr) / dpr }, true);
     },
     panBy(dx, dy) {
       setView(panBy(view, dx, dy), true);
@@ -441,7 +451,8 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
       const gammaChanged = (a.gamma ?? adjust.gamma) !== adjust.gamma;
       adjust = { ...adjust, ...a };
       if (gammaChanged) adjusted = adjust.gamma === 1 || !image ? null : gammaImage(image, imgW, imgH, adjust.gamma);
-      invalidate();
+      preview = null;
+      layers.redrawAll();
     },
     get adjust() {
       return { ...adjust };
@@ -451,13 +462,9 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
     },
     // The key of the topmost drawn item covering image point (x, y) within `tol` image pixels
     // that `accept(item)` allows (dim items never), or null.
-    hitAt(x, y, tol, accept = () => true) {
-      for (let i = order.length - 1; i >= 0; i--) {
-        const it = order[i];
-        if (it.dim || !accept(it)) continue;
-        if (shapeContains(it.shape, x, y, tol, it.bits || null)) return it.key;
-      }
-      return null;
+    hitAt(x, y, tol, accept = any) {
+      const it = topAt(x, y, tol, accept, false);
+      return it ? it.key : null;
     },
     toScreen(x, y) {
       return toScreen(view, x, y);
@@ -468,9 +475,14 @@ export function createScene(canvas, { onHover = () => {}, onView = () => {}, inp
     get view() {
       return { ...view };
     },
+    // the image, small (at most 1024 pixels a side), adjustments applied; null before setImage
+    get thumbnail() {
+      return image ? thumbnail() : null;
+    },
     destroy() {
       if (frame) cancelAnimationFrame(frame);
       frame = 0;
+      layers.destroy();
       observer.disconnect();
       canvas.removeEventListener("wheel", onWheel);
       canvas.removeEventListener("pointerdown", onDown);
