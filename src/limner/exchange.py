@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import LabelSchema
@@ -232,9 +232,33 @@ def import_dataset(
         ) if existing else {}
         if existing:
             s.execute(delete(ShapeRow).where(ShapeRow.annotation_id.in_(list(existing.values()))))
+        # the annotations first, in bulk (a shape that fails its check below rolls all of it back)
+        ann_t, asset_t = Annotation.__table__, Asset.__table__
+        fresh_anns = [
+            {"asset_id": a, "owner": owner, "revision": 1, "shape_count": len(it.shapes), "updated_by": actor_id,
+             "updated_at": now}
+            for it, a in targets if a not in existing
+        ]  # fmt: skip
+        if fresh_anns:
+            s.execute(insert(ann_t), fresh_anns)
+        again = [{"b_id": existing[a], "b_count": len(it.shapes)} for it, a in targets if a in existing]
+        if again:
+            s.execute(
+                update(ann_t).where(ann_t.c.id == bindparam("b_id")).values(
+                    revision=ann_t.c.revision + 1, shape_count=bindparam("b_count"), updated_by=actor_id, updated_at=now
+                ),
+                again,
+            )
+        ann_ids = dict(
+            s.execute(
+                select(Annotation.asset_id, Annotation.id).join(Asset, Asset.id == Annotation.asset_id)
+                .where(Asset.project_id == project_id, Annotation.owner == owner)
+            ).all()
+        ) if targets else {}  # fmt: skip
         for n, (it, asset_id) in enumerate(targets):
             h, w = sizes[asset_id]
-            checked = []
+            ann_id = ann_ids[asset_id]
+            label_of = ids.__getitem__
             for i, sh in enumerate(it.shapes):
                 try:
                     c = validate_shape(sh.to_dict(), index=i, schema=schema, height=h, width=w, require_attributes=False)
@@ -242,29 +266,14 @@ def import_dataset(
                         if a not in c.attributes:
                             key = f"{c.label}.{a}"
                             summary.missing_required[key] = summary.missing_required.get(key, 0) + 1
-                    checked.append(c)
                 except LimnerError as e:
                     raise ValidationError(f"{it.name}: {e.detail}", field=e.field) from None
-            ann_id = existing.get(asset_id)
-            if ann_id is None:
-                ann_id = s.scalar(
-                    insert(Annotation).returning(Annotation.id),
-                    [{"asset_id": asset_id, "owner": owner, "revision": 1, "shape_count": len(checked),
-                      "updated_by": actor_id, "updated_at": now}],
-                )
-            else:
-                s.execute(
-                    update(Annotation).where(Annotation.id == ann_id).values(
-                        revision=Annotation.revision + 1, shape_count=len(checked), updated_by=actor_id, updated_at=now
-                    )
-                )
-            counts[asset_id] = len(checked) - old_counts.get(ann_id, 0)
-            for i, sh in enumerate(checked):
                 shape_rows.append({
-                    "annotation_id": ann_id, "asset_id": asset_id, "label_id": ids[sh.label], "position": i,
-                    "kind": sh.kind, "geometry": sh.geometry, "attributes": sh.attributes, "z_order": sh.z_order,
-                    "group_id": sh.group_id, "track_id": sh.track_id, "source": sh.source, "confidence": sh.confidence,
-                })
+                    "annotation_id": ann_id, "asset_id": asset_id, "label_id": label_of(c.label), "position": i,
+                    "kind": c.kind, "geometry": c.geometry, "attributes": c.attributes, "z_order": c.z_order,
+                    "group_id": c.group_id, "track_id": c.track_id, "source": c.source, "confidence": c.confidence,
+                })  # fmt: skip
+            counts[asset_id] = len(it.shapes) - old_counts.get(existing.get(asset_id), 0)
             if len(shape_rows) >= 20_000:
                 s.execute(insert(ShapeRow.__table__), shape_rows)
                 summary.shapes += len(shape_rows)
@@ -273,9 +282,14 @@ def import_dataset(
         if shape_rows:
             s.execute(insert(ShapeRow.__table__), shape_rows)
             summary.shapes += len(shape_rows)
-        for asset_id, delta in counts.items():
-            if delta:
-                s.execute(update(Asset).where(Asset.id == asset_id).values(shape_count=Asset.shape_count + delta))
+        deltas = [{"b_id": a, "b_delta": d} for a, d in counts.items() if d]
+        if deltas:
+            s.execute(
+                update(asset_t).where(asset_t.c.id == bindparam("b_id")).values(
+                    shape_count=asset_t.c.shape_count + bindparam("b_delta")
+                ),
+                deltas,
+            )
         if targets:
             s.execute(
                 update(Asset)

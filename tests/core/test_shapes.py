@@ -400,3 +400,56 @@ def test_skeleton_edge_that_is_not_a_pair_is_a_validation_error():
 def test_non_text_colour_is_a_validation_error():
     with pytest.raises(ValidationError, match="colour must look like #rrggbb"):
         Label.from_dict({"name": "car", "color": 123})
+
+
+def _points(rows):
+    import numpy as np
+
+    from limner.core.points import Points
+
+    return Points(np.array(rows, np.float64).reshape(-1, 2))
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]],
+        [[1.5, 2], [3, 4], [5, 0.5]],  # ints become floats
+        [(1.5, 2.0), [3.0, 4.0], [5.0, 0.5]],  # tuples are pairs too
+        "points-array",
+    ],
+)
+def test_float_rings_take_the_bulk_check_and_give_the_same_geometry(points):
+    if points == "points-array":
+        points = _points([[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]])
+    g = validate_geometry("polygon", {"points": points})
+    assert g == {"points": [[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]], "holes": []}
+    assert type(g["points"]) is list and all(type(p) is list and all(type(v) is float for v in p) for p in g["points"])
+    assert g["points"] is not points and (type(points) is not list or g["points"][0] is not points[0])
+
+
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ([[1.0, 2.0], [3.0, math.nan], [5.0, 0.5]], r"shapes\[0\]: points\[1\] must hold finite numbers, got \[3.0, nan\]"),
+        ([[1.0, 2.0], [3.0, 4.0], [math.inf, 0.5]], r"points\[2\] must hold finite numbers, got \[inf, 0.5\]"),
+        ([[1.0, 2.0], [3.0, 4.0], [5.0, True]], r"points\[2\] must hold finite numbers, got \[5.0, True\]"),
+        ([[1.0, 2.0], [3.0, 4.0, 5.0], [5.0, 0.5]], r"points\[1\] must be \[x, y\], got \[3.0, 4.0, 5.0\]"),
+        ([[1.0, 2.0], [3.0, 4.0]], r"polygon needs at least 3 points, got 2"),
+        ("nan-array", r"points\[1\] must hold finite numbers, got \[3.0, nan\]"),
+        ("short-array", r"polygon needs at least 3 points, got 2"),
+    ],
+)
+def test_float_rings_that_fail_the_bulk_check_get_the_point_by_point_message(points, message):
+    if points == "nan-array":
+        points = _points([[1.0, 2.0], [3.0, math.nan], [5.0, 0.5]])
+    elif points == "short-array":
+        points = _points([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValidationError, match=message) as e:
+        validate_shape({"kind": "polygon", "label": "a", "geometry": {"points": points}}, index=0)
+    assert e.value.field.startswith("shapes[0].geometry.points")
+
+
+def test_huge_finite_floats_whose_sum_overflows_are_accepted():
+    g = validate_geometry("polyline", {"points": [[1.7e308, 1.7e308], [1.7e308, 1.7e308]]})
+    assert g == {"points": [[1.7e308, 1.7e308], [1.7e308, 1.7e308]]}

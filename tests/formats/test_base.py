@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from limner.formats import base
 from limner.formats.base import FormatError, Report, atomic_write, load_json, parse_xml
 
 BOMB = b"""<?xml version="1.0"?>
@@ -66,3 +67,47 @@ def test_unknown_xml_encoding_is_a_format_error(tmp_path):
     with pytest.raises(FormatError) as e:
         parse_xml(f)
     assert "odd.xml" in e.value.detail and "not readable XML" in e.value.detail
+
+
+def _pieces_doc(n):
+    anns = []
+    for i in range(n):
+        a = {"id": i, "bbox": [i, 1.5, 2, 3], "name": ["plain", "a},{b", 'q"}]x', "}, {", "\\}]"][i % 5]}
+        if i % 7 == 0:
+            a["parts"] = [{"k": [1, {"z": []}]}, {"k": []}]  # "}]" and "},{" inside an element
+        anns.append(a)
+    return {"info": {"annotations": "not this one"}, "images": [{"id": 1, "x": [{"a": 1}]}], "annotations": anns,
+            "categories": [{"id": 1, "name": "c"}, {"id": 2, "name": "}]"}]}
+
+
+@pytest.mark.parametrize("indent", [False, True])
+def test_json_pieces_read_the_array_a_piece_at_a_time(tmp_path, monkeypatch, indent):
+    import json
+
+    import orjson
+
+    monkeypatch.setattr(base, "_PIECE", 200)
+    doc = _pieces_doc(300)
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(doc, indent=2 if indent else None))
+    got = base.load_json_pieces(f, "annotations")
+    assert isinstance(got["annotations"], base.JsonPieces) and len(got["annotations"].bounds) > 50
+    assert {**got, "annotations": list(got["annotations"])} == orjson.loads(f.read_bytes())
+    # laid out otherwise: parsed whole
+    f.write_text(json.dumps({"annotations": [], **{k: v for k, v in doc.items() if k != "annotations"}}) + " " * 1000)
+    assert base.load_json_pieces(f, "annotations")["annotations"] == []
+
+
+def test_json_pieces_report_a_syntax_error_with_its_line(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(base, "_PIECE", 200)
+    text = json.dumps(_pieces_doc(300), indent=1)
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if '"id": 150' in ln)
+    lines[k] = lines[k].replace('"id": 150', '"id": 150 151')
+    f = tmp_path / "bad.json"
+    f.write_text("\n".join(lines))
+    pieces = base.load_json_pieces(f, "annotations")["annotations"]
+    with pytest.raises(base.FormatError, match=rf"bad.json:{k + 1}: not valid JSON"):
+        list(pieces)

@@ -382,3 +382,18 @@ def test_subset_names_survive_without_images(tmp_path):
     back, report = cvat.read(tmp_path)
     assert [(i.name, i.subset, i.image) for i in back.items] == [("train/x.png", "train", None), ("val/x.png", "val", None)]
     assert report.missing_images == ["train/x.png", "val/x.png"]
+
+
+def test_points_arrays_are_written_as_lists_are():
+    from limner.core.points import Points
+
+    rng = np.random.default_rng(1)
+    for k in range(700):
+        n = int(rng.integers(1, 8))
+        a = [
+            rng.uniform(-1e6, 1e6, (n, 2)), rng.integers(-100, 100, (n, 2)).astype(float),
+            rng.uniform(0, 1e-4, (n, 2)).round(8), np.full((n, 2), -0.0), rng.uniform(0, 1e3, (n, 2)).round(2),
+            np.full((n, 2), 123456789012345.0), rng.uniform(1e15, 1e17, (n, 2)),
+        ][k % 7]  # fmt: skip
+        assert cvat._pts_str(Points(a)) == cvat._pts_str(a.tolist())
+    assert cvat._pts_str(Points(np.array([[np.nan, 1.0], [2.0, np.inf]]))) == "nan,1;2,inf"

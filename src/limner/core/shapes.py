@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain as _chain
 from typing import Any
 
+import numpy as np
+
+from limner.core.points import Points
 from limner.core.rle import check_rle
 from limner.core.schema import LabelSchema
 from limner.errors import ValidationError
@@ -33,6 +37,8 @@ __all__ = ["SHAPE_KINDS", "Shape", "validate_geometry", "validate_shape"]
 SHAPE_KINDS = ("tag", "box", "rotated_box", "polygon", "polyline", "points", "skeleton", "ellipse", "mask")
 _MIN_POINTS = {"polygon": 3, "polyline": 2, "points": 1}
 _isfinite = math.isfinite
+_F64 = np.dtype(np.float64)
+_FLOAT = {float}
 
 
 @dataclass(slots=True)
@@ -92,6 +98,12 @@ def _fields(g: dict, names: tuple[str, ...], where: str, kind: str) -> dict:
 
 
 def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2) -> list[list[float]]:
+    if dims == 2 and _len_ok(pts, least):
+        fast = _float_pairs(pts)
+        if fast is not None:
+            return fast
+    if type(pts) is Points:
+        pts = pts.tolist()
     if not isinstance(pts, list):
         what = "[x, y] pairs" if dims == 2 else "[x, y, visibility] triples"
         raise ValidationError(f"{where}: {name} must be a list of {what}", field=f"{where}.geometry.{name}")
@@ -120,6 +132,31 @@ def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2)
                 )
             out.append([float(x), float(y), int(v)])
     return out
+
+
+def _len_ok(pts: Any, least: int) -> bool:
+    return (type(pts) is list or type(pts) is Points) and len(pts) >= least
+
+
+def _float_pairs(pts: list | Points) -> list[list[float]] | None:
+    """The common case checked in bulk: a :class:`Points` or a list of ``[x, y]`` lists of floats,
+    all finite, copied as a new list. None when anything is otherwise: the point-by-point check then
+    finds what and where, with its message."""
+    if type(pts) is Points:
+        a = pts.array
+        return a.tolist() if a.dtype == _F64 and bool(np.isfinite(a).all()) else None
+    if not all(type(p) is list and len(p) == 2 for p in pts):
+        return None
+    flat = list(_chain.from_iterable(pts))
+    if set(map(type, flat)) != _FLOAT:
+        return None
+    try:
+        if not _isfinite(sum(flat)):  # a NaN or an infinity makes the sum one (overflow too: the slow path decides)
+            return None
+    except OverflowError:
+        return None
+    it = iter(flat)
+    return [[x, y] for x, y in zip(it, it)]
 
 
 def validate_geometry(

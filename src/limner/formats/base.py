@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 from contextlib import contextmanager
 import tempfile
 from collections import Counter
@@ -20,7 +21,7 @@ from typing import Any
 
 from limner.errors import ValidationError
 
-__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "load_json", "no_gc", "parse_xml"]
+__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "load_json", "load_json_pieces", "no_gc", "parse_xml"]
 
 
 class FormatError(ValidationError):
@@ -189,6 +190,95 @@ def load_json(path: Path) -> Any:
         raise FormatError(path, f"not valid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
     except UnicodeDecodeError as e:
         raise FormatError(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+
+
+class JsonPieces:
+    """The elements of one big JSON array, parsed a few MB at a time as they are iterated (see
+    :func:`load_json_pieces`); each piece is released once iterated, so the parser's working
+    memory is that of one piece, not of the whole array."""
+
+    __slots__ = ("path", "data", "bounds")
+
+    def __init__(self, path: Path, data: bytes, bounds: list[tuple[int, int]]):
+        self.path, self.data, self.bounds = path, data, bounds
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        import orjson
+
+        data, bounds = self.data, self.bounds
+        self.bounds = []  # iterated once
+        k = 0
+        while k < len(bounds):
+            a, b = bounds[k]
+            while True:  # a split that fell inside an element (or a string) fails: take the next piece too
+                try:
+                    part = orjson.loads(b"[" + data[a:b] + b"]")
+                    break
+                except orjson.JSONDecodeError:
+                    k += 1
+                    if k == len(bounds):
+                        load_json(self.path)  # raises with the line and column
+                        raise FormatError(self.path, "not valid JSON") from None
+                    b = bounds[k][1]
+            k += 1
+            yield from part
+            del part
+        self.data = None
+
+
+_PIECE = 4 << 20  # bytes of JSON parsed at once
+_SPLIT = re.compile(rb"\}\s*,\s*\{")
+_CLOSE = re.compile(rb"\}\s*\]")
+_MARK = "limner:json-pieces"
+
+
+def load_json_pieces(path: Path, key: str) -> Any:
+    """Parse a JSON file whose top-level object has one big array at ``key`` (COCO's
+    ``annotations``): the rest of the file at once, the array as a :class:`JsonPieces` read piece
+    by piece. A small file, or one laid out otherwise, is parsed whole (:func:`load_json`); so is
+    any file whose pieces cannot be found, and a syntax error names the file, line and column."""
+    data = Path(path).read_bytes()
+    if len(data) < 4 * _PIECE:
+        return load_json(path)
+    import orjson
+
+    m = re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*\[\s*\{').search(data)
+    if m is None:
+        return load_json(path)
+    start = m.end() - 1  # the first element's "{"
+    # the array's end: the first "}]" after which the rest of the file parses with the array
+    # replaced by a marker (a "}]" inside an element or a string leaves the rest unparseable; a
+    # later one would swallow what follows the array, so the first that parses is the one)
+    def ends():
+        for close in _CLOSE.finditer(data, start):
+            yield close.start(), close.end()
+
+    doc, end = None, 0
+    for last, after in ends():
+        try:
+            with no_gc():
+                rest = orjson.loads(data[: m.start()] + f'"{key}":"{_MARK}"'.encode() + data[after:])
+        except orjson.JSONDecodeError:
+            continue
+        if type(rest) is dict and rest.get(key) == _MARK:
+            doc, end = rest, last + 1  # after the last element's "}"
+            break
+    if doc is None:
+        return load_json(path)
+    bounds = []
+    a = start
+    while True:
+        s = _SPLIT.search(data, a + _PIECE, end) if a + _PIECE < end else None
+        if s is None:
+            bounds.append((a, end))
+            break
+        bounds.append((a, s.start() + 1))
+        a = s.end() - 1
+    doc[key] = JsonPieces(Path(path), data, bounds)
+    return doc
 
 
 def parse_xml(path: Path):

@@ -47,8 +47,10 @@ boxes with a ``rotation`` attribute; polylines and points are dropped — each c
 Polygon areas are shoelace areas, mask areas pixel counts. Files of the written subsets left by an
 earlier write (say a ``labels_train.json`` when there are no tags now) are removed and reported.
 
-Speed: the parsed file is converted in one pass with the cyclic garbage collector paused (see
-:func:`no_gc`) and its annotations released as they are converted (``consume``).
+Speed and memory: the annotations array of a big file is parsed a few MB at a time as it is
+converted (:func:`~limner.formats.base.load_json_pieces`), with the cyclic garbage collector paused
+(see :func:`no_gc`); polygon points become :class:`~limner.core.points.Points` views of one float
+array per few million coordinates, with their bounds, instead of a Python list per vertex.
 """
 
 from __future__ import annotations
@@ -63,12 +65,15 @@ from pathlib import Path
 from typing import Any
 
 
+import numpy as np
+
 from limner.core.dataset import Dataset, Item
+from limner.core.points import Points, ring_bounds
 from limner.core.schema import Attribute, Skeleton
 from limner.core.shapes import Shape
 from limner.errors import ValidationError
 from limner.core.rle import string_runs_ok
-from limner.formats.base import FormatError, Report, atomic_write, load_json, no_gc
+from limner.formats.base import FormatError, JsonPieces, Report, atomic_write, load_json_pieces, no_gc
 from limner.formats.registry import Format, register
 
 __all__ = [
@@ -199,7 +204,7 @@ def check_top(data: Any, src: str, keys: tuple[str, ...]) -> None:
     if not isinstance(data, dict):
         raise FormatError(src, "a COCO file must hold a JSON object with images, annotations and categories")
     for k in keys:
-        if k in data and data[k] is not None and not isinstance(data[k], list):
+        if k in data and data[k] is not None and not isinstance(data[k], (list, JsonPieces)):
             raise FormatError(src, f"{k} must be a list, got {type(data[k]).__name__}", key=k)
 
 
@@ -360,7 +365,42 @@ def _box(bb: Any, src: str, i: int) -> dict | None:
     return {"x": x, "y": y, "w": w, "h": h}
 
 
-def _polygons(seg: list, src: str, i: int, report: Report) -> list[dict]:
+class _Rings:
+    """Polygons read as flat COCO lists, made :class:`Points` in bulk: one array per few million
+    coordinates, each polygon a view of it (no Python object per vertex)."""
+
+    __slots__ = ("flats", "geoms", "n")
+    CHUNK = 2_000_000
+
+    def __init__(self):
+        self.flats: list[list] = []
+        self.geoms: list[dict] = []
+        self.n = 0
+
+    def add(self, flat: list, geometry: dict) -> None:
+        self.flats.append(flat)
+        self.geoms.append(geometry)
+        self.n += len(flat)
+        if self.n >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.flats:
+            return
+        a = np.fromiter(_chain.from_iterable(self.flats), np.float64, count=self.n).reshape(-1, 2)
+        offsets = np.zeros(len(self.flats) + 1, np.int64)
+        np.cumsum(np.fromiter(map(len, self.flats), np.int64, count=len(self.flats)) >> 1, out=offsets[1:])
+        boxes = ring_bounds(a, offsets).tolist()  # every ring has 3 points or more
+        o = 0
+        for g, m, box in zip(self.geoms, offsets[1:].tolist(), boxes):
+            g["points"] = Points(a[o:m], box)
+            o = m
+        self.flats, self.geoms, self.n = [], [], 0
+
+
+def _polygons(seg: list, src: str, i: int, report: Report, rings: _Rings | None = None) -> list[dict]:
+    """Polygon geometries of a COCO segmentation; with ``rings``, their points are filled in by
+    ``rings.flush()``."""
     key = f"annotations[{i}]"
     out = []
     for j, p in enumerate(seg):
@@ -376,8 +416,12 @@ def _polygons(seg: list, src: str, i: int, report: Report) -> list[dict]:
         if n < 6:
             report.drop("polygons with fewer than 3 points skipped")
             continue
-        it = iter(p)
-        out.append({"points": [[x + 0.0, y + 0.0] for x, y in zip(it, it)], "holes": []})
+        if rings is None:
+            out.append({"points": Points(np.array(p, np.float64).reshape(-1, 2)), "holes": []})
+        else:
+            g = {"points": None, "holes": []}
+            rings.add(p, g)
+            out.append(g)
     return out
 
 
@@ -427,10 +471,12 @@ def _mask(seg: dict, item: Item, src: str, i: int, report: Report) -> dict | Non
 
 
 def annotation_shapes(
-    a: dict, label: str, item: Item, src: str, i: int, report: Report, declared: dict[str, int], counts: dict[str, int]
+    a: dict, label: str, item: Item, src: str, i: int, report: Report, declared: dict[str, int], counts: dict[str, int],
+    rings: _Rings | None = None,
 ) -> list[Shape]:
     """The shapes of one COCO annotation (see the module docstring). ``declared`` gives the number of
-    keypoints of labels whose category names them; ``counts`` collects it for the others."""
+    keypoints of labels whose category names them; ``counts`` collects it for the others; with
+    ``rings``, polygon points are filled in by ``rings.flush()``."""
     get = a.get
     attrs = get("attributes")
     if attrs is None:
@@ -459,7 +505,7 @@ def annotation_shapes(
                 geoms.append(("box", g))
     if seg:
         if type(seg) is list:
-            geoms += [("polygon", g) for g in _polygons(seg, src, i, report)]
+            geoms += [("polygon", g) for g in _polygons(seg, src, i, report, rings)]
         elif type(seg) is dict:
             g = _mask(seg, item, src, i, report)
             if g is not None:
@@ -578,8 +624,15 @@ def _coco_to_dataset(files, report, consume):
 
 
 def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: dict | None, consume: bool) -> None:
+    rings = _Rings()
+    _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings)
+    rings.flush()
+
+
+def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings) -> None:
     unknown_images = unknown_cats = 0
     shapes_of = annotation_shapes
+    consume = consume and type(anns) is list  # pieces are released by JsonPieces itself
     for i, a in enumerate(anns):
         if consume:
             anns[i] = None
@@ -593,7 +646,7 @@ def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: di
         if label is None:
             unknown_cats += 1
             continue
-        shapes = shapes_of(a, label, item, src, i, report, declared, counts)
+        shapes = shapes_of(a, label, item, src, i, report, declared, counts, rings)
         if merge is None:
             item.shapes += shapes
             continue
@@ -672,7 +725,7 @@ def read(path: Path, *, tasks: tuple[str, ...] | None = None, **options) -> tupl
         parsed = []
         for task, subset, f in files:
             sources.setdefault(split_subset(subset), (f, subset))
-            parsed.append((task, subset, load_json(f), str(f)))
+            parsed.append((task, subset, load_json_pieces(f, "annotations"), str(f)))
         ds = coco_to_dataset(parsed, report=report, consume=True)
         del parsed
     find_images(ds, path, sources, report)
@@ -757,7 +810,8 @@ def _segm(s: Shape, item: Item, report: Report) -> tuple[Any, list[float], float
                 report.drop("polygons with holes written as RLE masks")
                 return _mask_segm(polygon_to_mask(g, item.height, item.width))
             report.drop("polygon holes dropped (image size unknown, so no RLE mask)")
-        flat = list(_chain(*g["points"]))
+        pts = g["points"]
+        flat = pts.array.ravel().tolist() if type(pts) is Points else list(_chain(*pts))
         return [flat], *_area_bbox(flat)
     if k == "ellipse":
         from limner.core.geometry import ellipse_points

@@ -30,6 +30,7 @@ import numpy as np
 
 from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item, _color
+from limner.core.points import Points
 from limner.core.schema import Attribute, Label, Skeleton
 from limner.core.shapes import Shape
 from limner.errors import ValidationError
@@ -534,7 +535,15 @@ def _val(v) -> str:
 
 
 def _pts_str(pts) -> str:
+    if type(pts) is Points:
+        a = pts.array[:, :2] + 0.0  # -0.0 becomes 0.0, as _f writes it
+        if len(a) and float(np.abs(a).max()) < 1e15:  # NaN fails this too
+            # the shortest round-trip repr of every number at once (C), whole numbers without ".0"
+            return _DOT0.sub("", repr(a.tolist())[2:-2].replace("], [", ";").replace(", ", ","))
     return ";".join(f"{_f(p[0])},{_f(p[1])}" for p in pts)
+
+
+_DOT0 = re.compile(r"\.0(?=[,;]|$)")
 
 
 def _label_xml(label: Label, extras: dict) -> str:

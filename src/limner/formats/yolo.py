@@ -247,6 +247,22 @@ def _fmt(values: Iterable[float], decimals: int) -> str:
     return " ".join([f(x if 0.0 <= x <= 1.0 else 0.0 if x < 0.0 else 1.0) for x in values])
 
 
+def _unit(x: float) -> float:
+    """x clamped to [0, 1] as :func:`_fmt` does (NaN becomes 1)."""
+    return x if 0.0 <= x <= 1.0 else 0.0 if x < 0.0 else 1.0
+
+
+_BOX_FORMATS: dict[int, Callable[..., str]] = {}
+
+
+def _box_format(decimals: int) -> Callable[..., str]:
+    """``f(class id, cx, cy, w, h)``: a detect line (without its newline), as :func:`_fmt` writes numbers."""
+    f = _BOX_FORMATS.get(decimals)
+    if f is None:
+        f = _BOX_FORMATS[decimals] = ("{} " + " ".join([f"{{:.{decimals}f}}"] * 4)).format
+    return f
+
+
 def _losses(s: Shape, report: Report, with_confidence: bool, group_ok: bool) -> None:
     if s.attributes:
         report.drop("attributes not representable")
@@ -323,6 +339,7 @@ def format_labels(
     W, H = width, height
     lines: list[str] = []
     paired: dict[int, Shape] = {}
+    box_line = _box_format(decimals)
     if task == "pose":  # the box of each skeleton: a box of its group
         boxes: dict[tuple, Shape] = {}
         for s in shapes:
@@ -403,7 +420,7 @@ def format_labels(
         if c is None:
             continue
         x0, y0, x1, y1 = c
-        line = f"{cid} " + _fmt(((x0 + x1) / 2 / W, (y0 + y1) / 2 / H, (x1 - x0) / W, (y1 - y0) / H), decimals)
+        line = box_line(cid, _unit((x0 + x1) / 2 / W), _unit((y0 + y1) / 2 / H), _unit((x1 - x0) / W), _unit((y1 - y0) / H))
         if task == "pose":
             pts = sk.geometry["points"] if sk is not None else []
             if sk is None:

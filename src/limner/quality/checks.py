@@ -239,11 +239,19 @@ class Table:
 
 class _Polygons:
     """The polygons as shapely geometries (built as given: not made valid), with validity, area and
-    bounds as arrays. Polygons with fewer than 3 points get no geometry (valid False, area 0)."""
+    bounds as arrays. Polygons with fewer than 3 points get no geometry (valid False, area 0).
+
+    Validity and bounds come first and cheaply: the bounds of hole-free polygons by ``reduceat``
+    over all their vertices, and rings that :func:`~limner.core.points.star_simple` proves simple
+    are valid without a geometry; shapely builds and tests the others. The geometries of the
+    proven ones (``geoms``) and the areas (``area``) are made on first use; ``empty`` (no positive
+    area) needs neither."""
 
     def __init__(self, t: Table):
         import shapely
         from shapely.geometry import Polygon
+
+        from limner.core.points import ring_bounds, ring_coords, star_simple
 
         idx = t.of_kind(_POLY)
         self.idx = idx
@@ -258,27 +266,42 @@ class _Polygons:
                 with_holes.append(k)
             elif len(pts) > 3 or (len(pts) == 3 and list(pts[0]) != list(pts[-1])):
                 simple.append(k)
+        self._simple = np.array(simple, np.int64)
+        self._coords = self._offsets = None
+        proven = np.zeros(len(simple), bool)
+        b = np.full((n, 4), np.nan)
         if simple:
             gs = [shapes[idx[k]].geometry["points"] for k in simple]
-            lens = np.fromiter((len(p) for p in gs), np.int64, count=len(gs))
             try:
-                coords = np.fromiter(chain.from_iterable(chain.from_iterable(gs)), np.float64, count=2 * int(lens.sum()))
-                coords = coords.reshape(-1, 2)
+                coords, offsets = ring_coords(gs)
             except ValueError:  # points that are not [x, y] pairs
                 coords = np.concatenate([np.asarray(p, np.float64).reshape(len(p), -1)[:, :2] for p in gs])
-            geoms[simple] = shapely.polygons(
-                shapely.linearrings(coords, indices=np.repeat(np.arange(len(gs)), lens))
-            )
+                offsets = np.concatenate([[0], np.cumsum([len(p) for p in gs])])
+            self._coords, self._offsets = coords, offsets
+            proven = star_simple(coords, offsets)
+            b[self._simple] = ring_bounds(coords, offsets)
+            rest = np.flatnonzero(~proven)
+            if len(rest):
+                geoms[self._simple[rest]] = self._rings(rest)
+        self._proven = proven
         for k in with_holes:
             g = shapes[idx[k]].geometry
             try:
                 geoms[k] = Polygon(g["points"], g.get("holes") or [])
             except (ValueError, TypeError):
                 geoms[k] = None
-        self.geoms = geoms
-        self.valid = shapely.is_valid(geoms).astype(bool)
-        self.area = np.nan_to_num(shapely.area(geoms))
-        b = shapely.bounds(geoms).reshape(-1, 4)
+        built = np.ones(n, bool)
+        built[self._simple[proven]] = False
+        self._geoms = geoms
+        self._built = built
+        self.valid = np.zeros(n, bool)
+        self.valid[built] = shapely.is_valid(geoms[built]).astype(bool)
+        self.valid[self._simple[proven]] = True
+        self.empty = np.zeros(n, bool)  # area <= 0
+        self.empty[built] = np.nan_to_num(shapely.area(geoms[built])) <= 0
+        self._area = None
+        if with_holes:
+            b[with_holes] = shapely.bounds(geoms[with_holes]).reshape(-1, 4)
         missing = np.flatnonzero(np.isnan(b[:, 0]))
         for k in missing:  # no geometry: the box around the points, when there are any
             pts = shapes[idx[k]].geometry.get("points") or []
@@ -286,6 +309,39 @@ class _Polygons:
                 p = np.asarray([q[:2] for q in pts], np.float64)
                 b[k] = (*p.min(axis=0), *p.max(axis=0))
         self.bounds = b
+
+    def _rings(self, which: np.ndarray) -> np.ndarray:
+        """Shapely polygons of the simple rings at positions ``which`` (in ``self._simple``)."""
+        import shapely
+
+        o = self._offsets
+        lens = o[which + 1] - o[which]
+        take = np.concatenate([np.arange(o[k], o[k + 1]) for k in which]) if len(which) < 64 else (
+            np.repeat(o[which] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum())))
+        return shapely.polygons(shapely.linearrings(self._coords[take], indices=np.repeat(np.arange(len(which)), lens)))
+
+    @property
+    def geoms(self) -> np.ndarray:
+        if not self._built.all():
+            lazy = np.flatnonzero(self._proven)
+            self._geoms[self._simple[lazy]] = self._rings(lazy)
+            self._built[:] = True
+        return self._geoms
+
+    def geom(self, k: int):
+        """The geometry of polygon ``k`` alone (None when it has none)."""
+        if not self._built[k]:
+            j = int(np.searchsorted(self._simple, k))
+            return self._rings(np.array([j]))[0]
+        return self._geoms[k]
+
+    @property
+    def area(self) -> np.ndarray:
+        import shapely
+
+        if self._area is None:
+            self._area = np.nan_to_num(shapely.area(self.geoms))
+        return self._area
 
 
 # -- the registry and the rules ---------------------------------------------------------------------
@@ -321,14 +377,14 @@ def _geometry_problems(t: Table) -> tuple[Hits, Hits]:
     degenerate: list[tuple[int, str]] = []
     invalid: list[tuple[int, str]] = []
     p = t.polygons
-    for k in np.flatnonzero(~p.valid | (p.area <= 0)):
+    for k in np.flatnonzero(~p.valid | p.empty):
         s = p.idx[k]
         g = t.shapes[s].geometry
         pts = g.get("points") or []
         if _distinct(pts) < 3:
             degenerate.append((s, f"{t.where(s)}: polygon has fewer than 3 distinct points"))
             continue
-        geom = p.geoms[k]
+        geom = p.geom(k)
         if geom is None:
             try:
                 geom = Polygon(pts, g.get("holes") or [])

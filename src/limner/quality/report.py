@@ -89,10 +89,12 @@ def asset_consensus(
     quorum: float = 0.5,
     iou: float = 0.5,
     actor_id: int | None = None,
+    write: bool = True,
 ) -> dict:
     """Merge the owners' annotations of the asset (default: every person's, not models' nor an
     earlier consensus) and write the result as the ``consensus`` annotation, on top of its current
-    revision. Returns the written annotation with its shapes and the consensus report."""
+    revision. Returns the written annotation with its shapes and the consensus report. With
+    ``write=False`` (a preview) nothing is written and the annotation has revision None."""
     from limner.store.annotations import get_annotation, list_annotations, put_annotation
 
     present = [a["owner"] for a in list_annotations(s, asset.id)]
@@ -123,6 +125,10 @@ def asset_consensus(
         merged, report = consensus(annotations, quorum=quorum, iou=iou, height=asset.height, width=asset.width)
     except ValueError as e:  # shapes the rules of the merge cannot take (a mask of another size)
         raise ValidationError(f"asset {asset.id}: {e}", field="owners") from None
+    if not write:
+        preview = {"asset_id": asset.id, "owner": CONSENSUS_OWNER, "revision": None, "shape_count": len(merged),
+                   "updated_at": None, "shapes": [sh.to_dict() for sh in merged]}
+        return {"annotation": preview, "report": report.to_dict()}
     current = get_annotation(s, asset, CONSENSUS_OWNER)["revision"]
     put_annotation(s, asset, CONSENSUS_OWNER, current, [sh.to_dict() for sh in merged], actor_id)
     return {"annotation": get_annotation(s, asset, CONSENSUS_OWNER), "report": report.to_dict()}

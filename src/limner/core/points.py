@@ -1,0 +1,182 @@
+"""Vertices held as an array: :class:`Points`, and the vectorised measures of many rings at once.
+
+A polygon read from a big file has tens of vertices, and a dataset hundreds of thousands of
+polygons: as lists of ``[x, y]`` lists that is millions of Python objects (about 90 bytes a vertex),
+as one float array 16 bytes a vertex. Readers of big formats (COCO) put a :class:`Points` where a
+geometry has ``"points"``; it reads as the list of ``[x, y]`` pairs it holds (``len``, indexing,
+iteration, ``==`` with a list, ``tolist()``), so code written for lists works unchanged, and code
+that wants speed takes ``np.asarray(points)`` (no copy) or uses the functions below on many rings.
+
+A :class:`Points` is read-only: a change makes a new geometry (``tolist()`` gives a list to edit).
+JSON writers serialise it with :func:`json_default`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Points", "as_array", "json_default", "ring_bounds", "ring_coords", "star_simple"]
+
+
+class Points(Sequence):
+    """An N x 2 float64 array of vertices that reads as a list of ``[x, y]`` lists."""
+
+    __slots__ = ("array", "box")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, array: np.ndarray, box: Sequence[float] | None = None):
+        self.array = array
+        self.box = box  # x0, y0, x1, y1 when known (a reader computes them for many at once)
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        """``(x, y, w, h)`` around the points, the numbers ``geometry.bbox`` gives for a list."""
+        b = self.box
+        if b is None:
+            a = self.array
+            if not len(a):
+                raise ValueError("no points, so no bounding box")
+            b = self.box = (*a[:, :2].min(0).tolist(), *a[:, :2].max(0).tolist())
+        return b[0], b[1], b[2] - b[0], b[3] - b[1]
+
+    def __len__(self) -> int:
+        return self.array.shape[0]
+
+    def __getitem__(self, i):
+        return self.array[i].tolist()
+
+    def __iter__(self):
+        return iter(self.array.tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.array
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def tolist(self) -> list[list[float]]:
+        return self.array.tolist()
+
+    def __eq__(self, other: Any):
+        if isinstance(other, Points):
+            return self.array.shape == other.array.shape and bool((self.array == other.array).all())
+        if isinstance(other, list):
+            return self.array.tolist() == other
+        return NotImplemented
+
+    def __add__(self, other):
+        return self.array.tolist() + list(other)
+
+    def __radd__(self, other):
+        return list(other) + self.array.tolist()
+
+    def __repr__(self) -> str:
+        return repr(self.array.tolist())
+
+    def __reduce__(self):
+        return (Points, (self.array,))
+
+
+def json_default(obj: Any):
+    """``default=`` for orjson / json: a :class:`Points` as its list of pairs."""
+    if isinstance(obj, Points):
+        return obj.array.tolist()
+    raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
+
+
+def as_array(points) -> np.ndarray:
+    """The vertices as an N x 2 float64 array (no copy for a :class:`Points`)."""
+    if type(points) is Points:
+        return points.array
+    a = np.asarray(points, np.float64)
+    return a.reshape(len(a), -1)[:, :2] if a.ndim != 2 or a.shape[1] != 2 else a
+
+
+def ring_coords(rings: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """All vertices of ``rings`` as one M x 2 array and the ``len(rings) + 1`` offsets of each ring
+    in it. Rings of :class:`Points` are joined without visiting a vertex in Python."""
+    arrays = [r.array if type(r) is Points else as_array(r) for r in rings]
+    lens = np.fromiter(map(len, arrays), np.int64, count=len(arrays))
+    offsets = np.zeros(len(arrays) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    coords = np.concatenate(arrays) if arrays else np.zeros((0, 2))
+    return coords, offsets
+
+
+def ring_bounds(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """x0, y0, x1, y1 of each ring (rows of ``coords`` between consecutive ``offsets``); NaN for
+    an empty ring."""
+    n = len(offsets) - 1
+    out = np.full((n, 4), np.nan)
+    starts = offsets[:-1]
+    full = offsets[1:] > starts
+    if n == 0 or not full.any():
+        return out
+    s = starts[full]
+    out[full, 0] = np.minimum.reduceat(coords[:, 0], s)
+    out[full, 1] = np.minimum.reduceat(coords[:, 1], s)
+    out[full, 2] = np.maximum.reduceat(coords[:, 0], s)
+    out[full, 3] = np.maximum.reduceat(coords[:, 1], s)
+    return out
+
+
+_CHUNK = 1 << 16  # vertices per pass: the arrays of one pass stay in the CPU cache (10x faster)
+
+
+def star_simple(coords: np.ndarray, offsets: np.ndarray, *, margin: float = 1e-9) -> np.ndarray:
+    """Rings proven simple (no self-intersection, positive area) by a sufficient test: seen from
+    the mean of its vertices, each edge turns the same way by less than half a turn, clearly (the
+    cross product beyond ``margin`` times the lengths), and the ring goes round that point once
+    (it crosses the ray from it to the right once). Such a ring is star-shaped around that point,
+    its edges sweep disjoint sectors, so no two of them meet but at their shared vertex: shapely
+    (GEOS) finds it valid. False means "not proven", not "invalid": those rings need the full
+    test. Rings of fewer than 3 vertices, or with a non-finite coordinate, are never proven."""
+    n = len(offsets) - 1
+    out = np.zeros(n, bool)
+    i = 0
+    while i < n:
+        j = min(max(int(np.searchsorted(offsets, offsets[i] + _CHUNK, side="right")) - 1, i + 1), n)
+        part = offsets[i : j + 1]
+        out[i:j] = _star_simple(coords[part[0] : part[-1]], part - part[0], margin)
+        i = j
+    return out
+
+
+def _star_simple(coords: np.ndarray, offsets: np.ndarray, margin: float) -> np.ndarray:
+    n = len(offsets) - 1
+    out = np.zeros(n, bool)
+    lens = np.diff(offsets)
+    ok = lens >= 3
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    if not ok.all():  # keep only rings of 3 vertices or more
+        coords = coords[np.repeat(ok, lens)]
+        lens = lens[ok]
+        offsets = np.zeros(len(lens) + 1, np.int64)
+        np.cumsum(lens, out=offsets[1:])
+    starts, ends = offsets[:-1], offsets[1:] - 1
+    with np.errstate(invalid="ignore", over="ignore"):
+        centre = np.add.reduceat(coords, starts, axis=0) / lens[:, None]
+        d = coords - np.repeat(centre, lens, axis=0)
+        e = np.empty_like(d)  # the next vertex of each, wrapping within its ring
+        e[:-1] = d[1:]
+        e[ends] = d[starts]
+        dx, dy, ex, ey = d[:, 0], d[:, 1], e[:, 0], e[:, 1]
+        cross = dx * ey - dy * ex
+        sq = dx * dx + dy * dy
+        clear = cross * cross > (margin * margin) * sq * np.concatenate([sq[1:], sq[:1]])
+        clear[ends] = cross[ends] * cross[ends] > (margin * margin) * sq[ends] * sq[starts]
+        pos = clear & (cross > 0)
+        neg = clear & (cross < 0)
+        all_pos = np.logical_and.reduceat(pos, starts)
+        all_neg = np.logical_and.reduceat(neg, starts)
+        # crossings of the ray y = 0, x > 0: upwards for a counter-clockwise ring, down for the other
+        up = (dy < 0) & (ey >= 0)
+        down = (dy >= 0) & (ey < 0)
+        n_up = np.add.reduceat(up.view(np.int8), starts, dtype=np.int64)
+        n_down = np.add.reduceat(down.view(np.int8), starts, dtype=np.int64)
+    out[idx] = (all_pos & (n_up == 1)) | (all_neg & (n_down == 1))
+    return out
