@@ -103,7 +103,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 DATA_VERSION = 1  # bump when the generated dataset changes
-PROJECT_VERSION = 2  # bump when the cached project data dir changes
+PROJECT_VERSION = 3  # bump when the cached project data dir changes
 DATUMARO = ("datumaro", "1.13.12", ())
 # supervision declares no OpenCV dependency and, without one, warns that it falls back to a pure NumPy
 # backend "slower ... Install opencv-python for full performance": 4x slower here, so it gets OpenCV

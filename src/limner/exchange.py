@@ -190,7 +190,9 @@ def import_dataset(
     new_names = {r["name"] for r in new_rows}
     summary.unmatched = [it.name for it in dataset.items if it.name not in matched and it.name not in new_names]
     say(0.5, "writing annotations")
-    with db.write() as s:
+    from limner.formats.base import no_gc
+
+    with no_gc(), db.write() as s:
         for lb in missing_labels:
             create_label(s, project_id, lb.to_dict(), actor_id)
             summary.labels_created.append(lb.name)
