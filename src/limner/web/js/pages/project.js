@@ -13,6 +13,7 @@ import { fmt, h, statusText } from "../dom.js";
 import { openExportDialog } from "../dialogs/export.js";
 import { openImportDialog } from "../dialogs/import.js";
 import { droppedItems, pickedItems, startUpload } from "../dialogs/upload.js";
+import { checksPanel } from "../panels/checks.js";
 import { jobsPanel } from "../panels/jobs.js";
 import { labelsPanel } from "../panels/labels.js";
 import { atLeast, membersPanel } from "../panels/members.js";
@@ -263,7 +264,7 @@ export function mount(root, { params, query, app, signal }) {
       exportButton.hidden = false;
       gridWrap.classList.toggle("can-drop", canUpload);
       showLabels(got.items);
-      side.replaceChildren(labelsEl, jobsPanel({ projectId: pid, signal }), membersPanel({ projectId: pid, role: p.role, signal }));
+      side.replaceChildren(labelsEl, checksPanel({ projectId: pid, signal }).el, jobsPanel({ projectId: pid, signal }), membersPanel({ projectId: pid, role: p.role, signal }));
     } catch (err) {
       api.report(err);
     }

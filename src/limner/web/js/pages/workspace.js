@@ -434,6 +434,15 @@ export function mount(root, { params, query, app, signal }) {
       canvas.dataset.loaded = "1";
       canvas.focus();
 
+      // Opened from a finding of the checks: select the shape it names and show it.
+      const wanted = query.get("shape");
+      if (wanted !== null && /^\d+$/.test(wanted) && editor.doc.shapes[Number(wanted)]) {
+        const s = editor.doc.shapes[Number(wanted)];
+        editor.doc.select([s.uid]);
+        const b = shapeBounds(s);
+        if (b) editor.scene.fitTo([b[0], b[1], b[2] - b[0], b[3] - b[1]], 0.6);
+      }
+
       // Work left unsaved by an earlier visit (a closed tab, a lost connection).
       const b = saver.pendingBackup();
       if (b && !readOnly) {
