@@ -12,6 +12,7 @@ from PIL import Image
 
 from limner.client import ApiError
 from limner.core.rle import decode
+from limner.store import assistants
 
 from ..assist._onnx_models import sam_decoder, sam_encoder, yolo
 
@@ -195,3 +196,149 @@ def test_prelabel_job_and_acceptance(admin, project, tmp_path):
     assert [(x["label"], x["accepted"], x["edited"], x["rejected"], x["missed"]) for x in m["labels"]] == [
         ("car", 1, 1, 1, 0), ("outdoor", 0, 0, 0, 1)]  # fmt: skip
     assert admin.model_acceptance(pid, ["other"])["models"] == []
+
+
+# -- keeping a scribble classifier for the project -------------------------------------------------
+
+BLOB_W, BLOB_H = 200, 150
+
+
+def _blobs(seed: int, discs: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """A grass-green noisy image with noisy yellow discs ``(cx, cy, r)``: the image and the discs' mask."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:BLOB_H, :BLOB_W]
+    mask = np.zeros((BLOB_H, BLOB_W), bool)
+    for cx, cy, r in discs:
+        mask |= np.hypot(xx + 0.5 - cx, yy + 0.5 - cy) <= r
+    img = np.where(mask[..., None], (225, 190, 60), (50, 110, 60)) + rng.normal(0, 14, (BLOB_H, BLOB_W, 3))
+    return np.clip(img, 0, 255).astype(np.uint8), mask
+
+
+@pytest.fixture
+def blobs_project(admin, tmp_path):
+    """Two images of the same kind (yellow discs on grass), each new per run, with their true masks."""
+    p = admin.create_project(f"keep-{uuid.uuid4().hex[:6]}")
+    admin.create_label(p["id"], "blob", kinds=["polygon", "mask"])
+    salt = uuid.uuid4().int % 10_000
+    first, m1 = _blobs(salt, [(70, 70, 35), (160, 40, 18)])
+    second, m2 = _blobs(salt + 1, [(120, 90, 40), (40, 30, 15)])
+    Image.fromarray(first).save(tmp_path / "first.png")
+    Image.fromarray(second).save(tmp_path / "second.png")
+    admin.upload(p["id"], [tmp_path / "first.png", tmp_path / "second.png"])
+    ids = {a["name"]: a["id"] for a in admin.list_assets(p["id"])["items"]}
+    p["first"], p["second"], p["masks"] = ids["first.png"], ids["second.png"], {ids["first.png"]: m1, ids["second.png"]: m2}
+    return p
+
+
+# as one marks cells for pixel classification: strokes across the first disc, rim to rim, and a ring
+# just outside it
+FG = {"points": [[38, 70], [102, 70], [70, 70], [70, 38], [70, 102]], "positive": True, "radius": 3}
+BG = {"points": [[round(70 + 43 * np.cos(a), 1), round(70 + 43 * np.sin(a), 1)] for a in np.linspace(0, 2 * np.pi, 25)],
+      "positive": False, "radius": 3}  # fmt: skip
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def _keep(client, asset_id: int, tool: str, name: str, **body) -> dict:
+    return client._json("POST", f"/assets/{asset_id}/assist/{tool}/keep", json={"name": name, **body})
+
+
+def test_a_kept_scribble_classifier_segments_the_next_image(live, admin, blobs_project):
+    pid, first, second, masks = blobs_project["id"], blobs_project["first"], blobs_project["second"], blobs_project["masks"]
+    user, annotator = live.new_user("keeper")
+    admin.add_member(pid, user["username"], "annotator")
+    with pytest.raises(ApiError) as e:
+        _keep(annotator, first, "scribble", "blobs")
+    assert (e.value.status, e.value.field) == (422, "prompt")
+    assert "draw foreground and background scribbles first" in e.value.detail
+
+    trained = annotator.assist(first, "scribble", {"scribbles": [FG, BG]})
+    assert _iou(decode(trained["mask"]).astype(bool), masks[first]) > 0.8
+    kept = _keep(annotator, first, "scribble", "blobs")
+    assert (kept["name"], kept["kind"], kept["type"], kept["project_id"]) == ("blobs", "interactor", "scribble", pid)
+    assert kept["created_by"] == user["username"]
+    config = kept["config"]
+    assert config["key"].startswith(f"models/{pid}/") and config["key"].endswith(".npz")
+    assert live.services.storage.exists(config["key"])
+    assert config["trained_on"] == [first] and config["options"] == {} and config["scales"] == [1.0, 2.0, 4.0, 8.0]
+    assert config["samples"]["foreground"] > 0 and config["samples"]["background"] > 0
+    assert config["forest"] == {"kind": "extra", "trees": 10, "depth": 10}
+    listed = {m["name"]: m for m in annotator.assist_tools(pid)["models"]}
+    assert listed["blobs"]["type"] == "scribble" and listed["blobs"]["trained_on"] == 1 and "config" not in listed["blobs"]
+
+    # applied as it is to an image it has never seen: an empty prompt
+    applied = annotator.assist(second, "blobs", {})
+    got = decode(applied["mask"]).astype(bool)
+    assert _iou(got, masks[second]) > 0.8, _iou(got, masks[second])
+    assert applied["tool"] == "blobs" and len(applied["polygons"]) == 2
+
+    # refined with one more background scribble on the new image, then kept again in its place
+    stroke = {"points": [[190, 10], [150, 10]], "positive": False, "radius": 4}
+    refined = annotator.assist(second, "blobs", {"scribbles": [stroke]})
+    assert _iou(decode(refined["mask"]).astype(bool), masks[second]) > 0.8
+    with pytest.raises(ApiError) as e:
+        _keep(annotator, second, "blobs", "blobs")
+    assert (e.value.status, e.value.field) == (409, "name")
+    again = _keep(annotator, second, "blobs", "blobs", replace=True)
+    assert again["id"] == kept["id"] and again["config"]["trained_on"] == [first, second]
+    assert again["config"]["samples"]["background"] > config["samples"]["background"]
+    assert live.services.storage.exists(again["config"]["key"]) and not live.services.storage.exists(config["key"])
+    assert _iou(decode(annotator.assist(second, "blobs", {})["mask"]).astype(bool), masks[second]) > 0.8
+
+    # the prompt may come with the keep request itself (no earlier call needed), under another name
+    other = _keep(annotator, first, "scribble", "blobs-2", prompt={"scribbles": [FG, BG]}, options={"parts": "marked"})
+    assert other["config"]["trained_on"] == [first] and other["config"]["options"] == {"parts": "marked"}
+    # kept with the tool's settings; with no mark to pick parts by, every part found is kept
+    assert _iou(decode(annotator.assist(second, "blobs-2", {})["mask"]).astype(bool), masks[second]) > 0.8
+    with pytest.raises(ApiError) as e:
+        annotator.assist(second, "blobs-2", {}, options={"parts": "all"})
+    assert (e.value.status, e.value.field) == (422, "options")
+
+    # the self-test applies it to the generated image; removing it removes the stored file
+    assert "predict" in admin.test_model(kept["id"])["elapsed_ms"]
+    admin.remove_model(kept["id"])
+    assert not live.services.storage.exists(again["config"]["key"])
+    with pytest.raises(ApiError) as e:
+        annotator.assist(second, "blobs", {})
+    assert (e.value.status, e.value.field) == (404, "tool")
+
+
+def test_keeping_a_classifier_is_refused_clearly(live, admin, blobs_project):
+    pid, first = blobs_project["id"], blobs_project["first"]
+    one, first_annotator = live.new_user("keep-a")
+    two, second_annotator = live.new_user("keep-b")
+    for u in (one, two):
+        admin.add_member(pid, u["username"], "annotator")
+    admin.add_model(pid, "wand", "interactor", "builtin", {"tool": "magic_wand"})
+    site = f"site-{uuid.uuid4().hex[:6]}"
+    with live.services.db.write() as s:
+        site_id = assistants.create_model(s, None, site, "interactor", "builtin", {"tool": "magic_wand"}, None).id
+    mine = {"scribbles": [FG, BG]}
+    _keep(first_annotator, first, "scribble", "mine", prompt=mine)
+    cases = [
+        (second_annotator, "scribble", {"name": "x"}, 422, "prompt"),  # the other annotator trained one, not they
+        (second_annotator, "scribble", {"name": "mine", "prompt": mine, "replace": True}, 403, "name"),  # another's
+        (second_annotator, "scribble", {"name": "wand", "prompt": mine, "replace": True}, 409, "name"),
+        (second_annotator, "scribble", {"name": "no spaces"}, 422, "name"),
+        (second_annotator, "scribble", {"name": "grabcut"}, 409, "name"),  # would hide the built-in
+        (second_annotator, "scribble", {"name": site, "prompt": mine}, 409, "name"),  # would hide the site-wide model
+        (second_annotator, "magic_wand", {"name": "wandy", "prompt": {"positive": [[70, 70]]}}, 422, "tool"),
+        (second_annotator, "nothing", {"name": "x"}, 404, "tool"),
+        (second_annotator, "scribble", {"name": "x", "prompt": {"scribbles": [BG]}}, 422, "scribbles"),
+        (second_annotator, "scribble", {"name": "x", "options": {"model": "mine"}}, 422, "options.model"),
+    ]
+    for client, tool, body, status, field in cases:
+        with pytest.raises(ApiError) as e:
+            client._json("POST", f"/assets/{first}/assist/{tool}/keep", json=body)
+        assert (e.value.status, e.value.field) == (status, field), (body, e.value.detail)
+    admin.remove_model(site_id)
+    # a manager may replace anyone's; refused requests leave no stored file behind
+    replaced = _keep(admin, first, "scribble", "mine", prompt=mine, replace=True)
+    assert replaced["created_by"] == one["username"]
+    kept = live.services.storage.path(replaced["config"]["key"])
+    assert sorted(f.name for f in kept.parent.glob("*.npz")) == [kept.name]
+    with pytest.raises(ApiError) as e:
+        admin.add_model(pid, "forged", "interactor", "scribble", {"key": "models/x.npz"})
+    assert (e.value.status, e.value.field) == (422, "type")

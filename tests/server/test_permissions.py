@@ -149,6 +149,7 @@ EXPECTED: dict[tuple[str, str], str | dict[str, str]] = {
     ("GET", "/api/v1/assist/tools"): {"built-ins": "login", "with a project's models": "viewer"},
     ("POST", "/api/v1/assets/{asset_id}/assist/{tool}"): "annotator",
     ("POST", "/api/v1/assets/{asset_id}/assist/{tool}/precompute"): "annotator",
+    ("POST", "/api/v1/assets/{asset_id}/assist/{tool}/keep"): {"a new name": "annotator", "replacing another's": "manager"},
     ("POST", "/api/v1/projects/{project_id}/prelabel"): "manager",
     ("POST", "/api/v1/assets/{asset_id}/consensus/preview"): "reviewer",
     ("GET", "/api/v1/projects/{project_id}/quality"): "reviewer",
@@ -650,6 +651,23 @@ build("POST", A + "/assist/{tool}")(
     lambda w, who: (f"/api/v1/assets/{w.asset}/assist/magic_wand", {"json": {"prompt": {"positive": [[2, 2]]}}})
 )
 build("POST", A + "/assist/{tool}/precompute")(lambda w, who: (f"/api/v1/assets/{w.asset}/assist/magic_wand/precompute", {}))
+KEEP = {"positive": [[2, 2]]}  # a click: the image's frame stands for background
+
+
+def _kept(w: World) -> str:
+    """A scribble classifier kept by the fixture's admin."""
+    name = w.name("kept")
+    w.root._json("POST", f"/assets/{w.asset}/assist/scribble/keep", json={"name": name, "prompt": KEEP})
+    return name
+
+
+build("POST", A + "/assist/{tool}/keep", "a new name")(
+    lambda w, who: (f"/api/v1/assets/{w.asset}/assist/scribble/keep", {"json": {"name": w.name("kept"), "prompt": KEEP}})
+)
+build("POST", A + "/assist/{tool}/keep", "replacing another's")(
+    lambda w, who: (f"/api/v1/assets/{w.asset}/assist/scribble/keep",
+                    {"json": {"name": _kept(w), "prompt": KEEP, "replace": True}})
+)  # fmt: skip
 build("POST", P + "/prelabel")(
     lambda w, who: (f"/api/v1/projects/{w.project}/prelabel",
                     {"json": {"model": _model(w, "detector")["name"], "asset_ids": [w.asset], "overwrite": True}})

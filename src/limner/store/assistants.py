@@ -12,12 +12,12 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from limner.errors import Conflict, NotFound, ValidationError
+from limner.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from limner.store import audit
 from limner.store.models import ModelRow, User
 
-__all__ = ["KINDS", "assets_with_owner", "create_model", "delete_model", "find_model", "get_model", "list_models", "model_dict",
-           "owner_of", "put_model_annotations"]  # fmt: skip
+__all__ = ["KINDS", "assets_with_owner", "check_name", "create_model", "delete_model", "find_model", "get_model", "keep_model",
+           "list_models", "model_dict", "owner_of", "put_model_annotations"]  # fmt: skip
 
 KINDS = ("interactor", "detector")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -42,12 +42,17 @@ def model_dict(m: ModelRow, creator: str | None = None) -> dict:
     }
 
 
-def _check(name: str, kind: str) -> None:
+def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValidationError(
             f"a model name has 1 to 100 letters, digits, '_', '.' or '-' and starts with a letter or digit, got {name!r}",
             field="name",
         )
+    return name
+
+
+def _check(name: str, kind: str) -> None:
+    check_name(name)
     if kind not in KINDS:
         raise ValidationError(f"a model's kind is {' or '.join(KINDS)}, got {kind!r}", field="kind")
 
@@ -66,6 +71,29 @@ def create_model(s: Session, project_id: int | None, name: str, kind: str, type_
     s.flush()
     audit.record(s, actor_id, "create", "model", m.id, project_id=project_id, name=name, kind=kind, type=type_)
     return m
+
+
+def keep_model(s: Session, project_id: int, name: str, type_: str, config: dict, actor_id: int, *, replace: bool = False,
+               replace_others: bool = False) -> tuple[ModelRow, dict | None]:  # fmt: skip
+    """Store a classifier kept from the editor as the project's interactor ``name``. With
+    ``replace`` it takes the place of an earlier one of the same type (another person's only with
+    ``replace_others``). Answers the row and the configuration it replaced, if any."""
+    check_name(name)
+    m = s.scalar(select(ModelRow).where(ModelRow.project_id == project_id, ModelRow.name == name))
+    if m is None and s.scalar(select(ModelRow.id).where(ModelRow.project_id.is_(None), ModelRow.name == name)) is not None:
+        raise Conflict(f"{name!r} is the name of a site-wide model; pick another name", field="name")
+    if m is None:
+        return create_model(s, project_id, name, "interactor", type_, config, actor_id), None
+    if m.type != type_:
+        raise Conflict(f"{name!r} is the project's {m.type} model, not a kept {type_} classifier; pick another name", field="name")
+    if not replace:
+        raise Conflict(f"a classifier named {name!r} is already kept in this project; replace it or pick another name",
+                       field="name")  # fmt: skip
+    if m.created_by != actor_id and not replace_others:
+        raise PermissionDenied(f"classifier {name!r} was kept by someone else; a manager may replace it", field="name")
+    old, m.config = m.config or {}, config
+    audit.record(s, actor_id, "update", "model", m.id, project_id=project_id, name=name, type=type_)
+    return m, old
 
 
 def get_model(s: Session, model_id: int) -> ModelRow:

@@ -253,7 +253,8 @@ class ScribbleSegmenter(BuiltinInteractor):
         marked = None
         if self.parts == "marked":
             marked = list(prompt.positive) + [p for s in prompt.scribbles if s.positive for p in s.points]
-        mask = apply(model, state, min_area=self.min_area, marked=marked)
+        # a kept model applied without foreground marks keeps every part it finds
+        mask = apply(model, state, min_area=self.min_area, marked=marked or None)
         clock.lap("classify")
         self.last_model = model
         return self.result(mask, tolerance, clock)

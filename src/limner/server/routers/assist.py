@@ -9,6 +9,7 @@ from limner.assist.loader import check, forget, load, paths_of, release
 from limner.errors import PermissionDenied, ValidationError
 from limner.server.deps import Ctx, get_ctx
 from limner.store import assets, assistants, jobs, projects
+from limner.store.models import User
 
 router = APIRouter(tags=["assist"])
 
@@ -24,6 +25,14 @@ class AssistIn(BaseModel):
     prompt: dict[str, Any] = Field(default_factory=dict, description="{positive, negative, box, scribbles, mask}")
     tolerance: float = Field(1.0, ge=0, le=100, description="polygon simplification, pixels")
     options: dict[str, Any] | None = Field(None, description="settings of a built-in tool")
+
+
+class KeepIn(BaseModel):
+    name: str = Field(..., description="the kept classifier's name in the project (the tool to call it by)")
+    prompt: dict[str, Any] = Field(default_factory=dict, description="the marks to train on; empty: the last classifier "
+                                   "you trained on this image with this tool")  # fmt: skip
+    options: dict[str, Any] | None = Field(None, description="settings of the built-in scribble tool")
+    replace: bool = Field(False, description="replace a classifier kept earlier under this name")
 
 
 class PrecomputeIn(BaseModel):
@@ -65,6 +74,9 @@ def create_model(project_id: int, body: ModelIn, ctx: Ctx = Depends(get_ctx)) ->
     with ctx.read() as s:
         projects.get_project(s, project_id)
         ctx.authorize(s, project_id, "models.edit")
+    if body.type == assist_calls.KEPT:
+        raise ValidationError("scribble classifiers are kept from a scribble call: POST /api/v1/assets/{asset_id}/assist/"
+                              "scribble/keep {name}", field="type")  # fmt: skip
     config = dict(body.config)
     check(body.kind, body.type, config)
     _check_paths(ctx, body.type, config)
@@ -88,8 +100,11 @@ def delete_model(model_id: int, ctx: Ctx = Depends(get_ctx)) -> Response:
     """Remove a model (a project's: manager; site-wide: administrators); its pre-labels stay."""
     with ctx.write() as s:
         m = _model_action(ctx, s, model_id, "models.edit")
+        kept = (m.config or {}).get("key") if m.type == assist_calls.KEPT else None
         assistants.delete_model(s, m, ctx.user.id)
     forget(model_id)
+    if kept is not None:
+        assist_calls.drop_classifier(ctx.services.storage, model_id, kept)
     return Response(status_code=204)
 
 
@@ -99,7 +114,7 @@ def test_model(model_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
     output (a server model's /health too)."""
     with ctx.read() as s:
         m = _model_action(ctx, s, model_id, "models.edit")
-    return assist_calls.self_test(m)
+    return assist_calls.self_test(m, ctx.services.storage)
 
 
 @router.get("/projects/{project_id}/models/acceptance")
@@ -131,8 +146,39 @@ def run_interactor(asset_id: int, tool: str, body: AssistIn, ctx: Ctx = Depends(
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
         ctx.authorize(s, a.project_id, "assist.use")
-        t = assist_calls.resolve(s, a.project_id, tool, body.options)
-    return assist_calls.interact(ctx.services.storage, a, t, body.prompt, body.tolerance)
+        t = assist_calls.resolve(s, a.project_id, tool, body.options, ctx.services.storage)
+    return assist_calls.interact(ctx.services.storage, a, t, body.prompt, body.tolerance, user_id=ctx.user.id)
+
+
+@router.post("/assets/{asset_id}/assist/{tool}/keep", status_code=201)
+def keep_classifier(asset_id: int, tool: str, body: KeepIn, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Keep the scribble classifier trained on this image for the project, under a name: trained on
+    ``prompt``'s marks, or the last one you trained here. Annotators may keep (and replace their
+    own); replacing another's takes a manager. Then ``POST /assets/{id}/assist/NAME`` applies it."""
+    with ctx.read() as s:
+        a = assets.get_asset(s, asset_id)
+        ctx.authorize(s, a.project_id, "assist.use")
+        assist_calls.check_kept_name(body.name)
+        t = assist_calls.resolve(s, a.project_id, tool, body.options, ctx.services.storage)
+        try:
+            ctx.authorize(s, a.project_id, "models.edit")
+            manager = True
+        except PermissionDenied:
+            manager = False
+    data, config = assist_calls.to_keep(ctx.services.storage, a, t, body.prompt, ctx.user.id)
+    config["key"] = assist_calls.store_classifier(ctx.services.storage, a.project_id, data)
+    try:
+        with ctx.write() as s:
+            m, old = assistants.keep_model(s, a.project_id, body.name, assist_calls.KEPT, config, ctx.user.id,
+                                           replace=body.replace, replace_others=manager)  # fmt: skip
+            creator = s.get(User, m.created_by) if m.created_by is not None else None
+            out, mid = assistants.model_dict(m, creator.username if creator else None), m.id
+    except BaseException:
+        ctx.services.storage.delete(config["key"])
+        raise
+    if old is not None:
+        assist_calls.drop_classifier(ctx.services.storage, mid, old.get("key"))
+    return out
 
 
 @router.post("/assets/{asset_id}/assist/{tool}/precompute")
@@ -141,7 +187,7 @@ def start_precompute(asset_id: int, tool: str, body: PrecomputeIn | None = None,
     with ctx.read() as s:
         a = assets.get_asset(s, asset_id)
         ctx.authorize(s, a.project_id, "assist.use")
-        t = assist_calls.resolve(s, a.project_id, tool, body.options if body else None)
+        t = assist_calls.resolve(s, a.project_id, tool, body.options if body else None, ctx.services.storage)
     return assist_calls.precompute(ctx.services.storage, a, t)
 
 

@@ -386,6 +386,7 @@ export function mount(root, { params, query, app, signal }) {
       const services = {
         assist: (tool, prompt, tolerance) => api.post(`/assets/${id}/assist/${encodeURIComponent(tool)}`, { prompt, tolerance }, { signal }),
         assistTool: () => assist?.tool() || "",
+        assistWholeImage: () => !!assist?.wholeImage(),
         comment: (region) => comments?.startNew(region),
       };
       editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others, services });
@@ -427,6 +428,7 @@ export function mount(root, { params, query, app, signal }) {
       assist = assistBar(editor, {
         listTools: () => api.get("/assist/tools", { project_id: asset.project_id }, { signal }),
         precompute: (tool) => api.post(`/assets/${id}/assist/${encodeURIComponent(tool)}/precompute`, {}, { signal }),
+        keep: (tool, body) => api.post(`/assets/${id}/assist/${encodeURIComponent(tool)}/keep`, body, { signal }),
       });
       canvasWrap.append(assist.el);
       offs.push(() => assist.destroy());

@@ -2,11 +2,13 @@
 // Click: a positive point; Shift+click or right click: a negative point; drag: a box; Alt+drag:
 // a scribble (Shift+Alt: a background scribble). The result appears at once as a preview with
 // its polygon; Enter commits it as a polygon of the active label (a mask when the label allows
-// masks but not polygons), Esc clears the prompts, Backspace removes the last one.
+// masks but not polygons), Esc clears the prompts, Backspace removes the last one. An assistant
+// that segments the whole image from no prompt (a kept scribble classifier) runs on apply(), or on
+// Enter when nothing is marked yet; marks drawn after that refine it.
 //
 // The tool never calls the network itself: editor.services.assist(tool, prompt, tolerance) does
-// (the workspace wires it to api.js), and editor.services.assistTool() names the assistant the
-// assist bar has chosen.
+// (the workspace wires it to api.js), editor.services.assistTool() names the assistant the assist
+// bar has chosen and editor.services.assistWholeImage() says whether it takes an empty prompt.
 
 import { addShapes } from "../commands.js";
 import { toScreen } from "../render/geometry.js";
@@ -30,7 +32,7 @@ export const tool = {
   kinds: ["polygon", "mask"],
   cursor: "crosshair",
   create(editor) {
-    const st = { positive: [], negative: [], box: null, scribbles: [], history: [] };
+    const st = { positive: [], negative: [], box: null, scribbles: [], history: [], whole: false };
     let press = null; // {x, y, sx, sy, button, shift, alt, points}
     let result = null; // the server's answer for the current prompts
     let seq = 0;
@@ -42,6 +44,7 @@ export const tool = {
       st.box = null;
       st.scribbles = [];
       st.history = [];
+      st.whole = false;
       result = null;
       seq++;
       editor.invalidate();
@@ -49,7 +52,7 @@ export const tool = {
 
     async function run() {
       const prompt = promptOf(st);
-      if (!Object.keys(prompt).length) {
+      if (!Object.keys(prompt).length && !st.whole) {
         result = null;
         editor.invalidate();
         return;
@@ -73,8 +76,15 @@ export const tool = {
       }
     }
 
+    function apply() {
+      if (!editor.services.assistWholeImage?.()) return false;
+      st.whole = true;
+      run();
+      return true;
+    }
+
     function commit() {
-      if (!result) return false;
+      if (!result) return !st.history.length && !st.whole && apply();
       const polygon = editor.labelFor("polygon");
       const mask = editor.labelFor("mask");
       let shapes = [];
@@ -139,6 +149,8 @@ export const tool = {
         return false;
       },
       finish: commit,
+      apply,
+      prompt: () => promptOf(st),
       cancel() {
         if (!st.history.length && !result) return false;
         clear();
