@@ -42,3 +42,38 @@ def test_errors_name_the_problem(tmp_path):
     assert bad.returncode == 1 and "not a 'tracker'" in bad.stderr
     bad = run("models", "remove", "ghost", "--data-dir", d, cwd=tmp_path, check=False)
     assert bad.returncode == 1 and "no model 'ghost'" in bad.stderr
+
+
+def test_a_kept_scribble_classifier_is_tested_and_removed_with_its_file(tmp_path):
+    """A classifier kept in the server's media store: `models test` reads it from there, and
+    `models remove` deletes its stored file with the row."""
+    from limner import assist
+    from limner.assist_calls import KEPT, store_classifier
+    from limner.settings import load_settings
+    from limner.media.storage import storage_from_url
+    from limner.store import assistants
+    from limner.store.db import Database
+
+    d = tmp_path / "data"
+    run("projects", "create", "P", "--data-dir", str(d), cwd=tmp_path)
+    img = np.full((120, 160, 3), (40, 120, 40), np.uint8)
+    img[30:90, 40:110] = (230, 200, 40)
+    tool = assist.get("interactor", "scribble")
+    fg = assist.Scribble([(50, 60), (100, 60)], True, 3)
+    bg = assist.Scribble([(5, 5), (150, 5), (150, 110), (5, 110)], False, 3)
+    tool.predict(img, assist.Prompt(scribbles=[fg, bg]), tool.precompute(img))
+    settings = load_settings({}, data_dir=str(d))
+    storage = storage_from_url(settings.media_location)
+    key = store_classifier(storage, 1, tool.last_model.dumps())
+    db = Database(settings.db_url)
+    try:
+        with db.write() as s:
+            assistants.keep_model(s, 1, "yellow", KEPT, {"key": key, "options": {}}, None)
+    finally:
+        db.dispose()
+    report = json.loads(run("models", "test", "yellow", "--project", "P", "--json", "--data-dir", str(d), cwd=tmp_path).stdout)
+    assert report["type"] == KEPT and report["image"] == {"width": 640, "height": 480}
+    assert storage.exists(key)
+    out = run("models", "remove", "yellow", "--project", "P", "--data-dir", str(d), cwd=tmp_path).stdout
+    assert "removed model 1: yellow" in out
+    assert not storage.exists(key)

@@ -120,14 +120,21 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         """Remove a model; its pre-labels stay."""
         from limner.store import assistants
 
-        db = open_db(settings_of(data_dir))
+        from limner.assist_calls import KEPT, drop_classifier
+        from limner.media.storage import storage_from_url
+
+        settings = settings_of(data_dir)
+        db = open_db(settings)
         try:
             with db.write() as s:
                 m = _find(s, ref, project)
                 name, mid = m.name, m.id
+                kept = (m.config or {}).get("key") if m.type == KEPT else None
                 assistants.delete_model(s, m, None)
         finally:
             db.dispose()
+        if kept is not None:  # a kept scribble classifier: its stored bytes go too
+            drop_classifier(storage_from_url(settings.media_location), mid, kept)
         typer.echo(f"removed model {mid}: {name}")
 
     @models_app.command("test")
@@ -141,12 +148,15 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         from limner.assist_calls import self_test
         from limner.errors import LimnerError
 
-        db = open_db(settings_of(data_dir))
+        from limner.media.storage import storage_from_url
+
+        settings = settings_of(data_dir)
+        db = open_db(settings)
         try:
             with db.read() as s:
                 m = _find(s, ref, project)
             with Console(stderr=True).status(f"running {m.name} on a test image"):
-                report = self_test(m)
+                report = self_test(m, storage_from_url(settings.media_location))
         except LimnerError as e:
             fail(e.detail)
         finally:
