@@ -168,8 +168,9 @@ LATENCY_ON = """() => {
 LATENCY_OFF = "() => { window.removeEventListener('pointermove', window.__latOn); return window.__lat; }"
 
 # Resolves with the time from the next `kind` event (click / keydown) to the end of the frame
-# that drew asset `id` with all `n` shapes on a new #editor-canvas, nothing pending (the canvas's
-# attributes are written at the end of each frame it draws; a MutationObserver sees them then).
+# that drew asset `id` (data-asset) with all `n` shapes on a new #editor-canvas, nothing pending
+# (the canvas's attributes are written at the end of each frame it draws; a MutationObserver sees
+# them then). `loaded` is when the side panels were complete too (data-loaded), reported by --trace.
 ARM = """([kind, id, n]) => {
     const old = document.getElementById('editor-canvas');
     performance.setResourceTimingBufferSize(100000);
@@ -182,7 +183,7 @@ ARM = """([kind, id, n]) => {
                 const c = document.getElementById('editor-canvas');
                 const mine = c && c !== old && location.hash.startsWith(`#/assets/${id}?`);
                 if (mine && loaded === null && c.dataset.loaded === '1') loaded = performance.now() - t0;
-                if (mine && c.dataset.loaded === '1' && Number(c.dataset.shapes) === n && Number(c.dataset.drawn) === n && !c.dataset.pending) {
+                if (mine && c.dataset.asset === String(id) && Number(c.dataset.shapes) === n && Number(c.dataset.drawn) === n && !c.dataset.pending) {
                     watch.disconnect();
                     const requests = performance.getEntriesByType('resource').filter((r) => r.startTime >= t0)
                         .map((r) => `${r.name.replace(location.origin, '')} ${(r.startTime - t0).toFixed(0)}-${(r.responseEnd - t0).toFixed(0)}`);

@@ -9,11 +9,12 @@ import math
 
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import Polygon
 
 from limner.core import rle
 from limner.core.shapes import Shape, validate_shape
-from limner.quality.consensus import consensus, votes_needed
+from limner.quality.consensus import consensus, consensus_many, votes_needed
 
 
 def box(x, y, w, h, label="car", **kw) -> Shape:
@@ -348,3 +349,96 @@ def test_degenerate_polygons_take_part_without_breaking_the_merge():
     out, rep = consensus([("a", [square(0, 0, 10, 10)]), ("b", [square(0, 0, 10, 10)]), ("c", [flat])])
     assert len(out) == 1 and Polygon(out[0].geometry["points"]).area == 100
     assert [c.members for c in rep.clusters] == [[("a", 0), ("b", 0)], [("c", 0)]]
+
+
+# -- many assets at once --------------------------------------------------------------------------
+
+
+def _mixed_project(n_assets: int, seed: int) -> list:
+    """Assets of 2 to 4 annotators drawing every kind, with noise, misses, label swaps, copies."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n_assets):
+        names = [f"ann{i}" for i in range(int(rng.integers(2, 5)))]
+        t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+        star = np.stack([60 + rng.uniform(15, 30, 12) * np.cos(t), 50 + rng.uniform(15, 30, 12) * np.sin(t)], 1)
+        base_mask = np.zeros((40, 50), np.uint8)
+        base_mask[5:30, 10:40] = 1
+        asset = []
+        for who, name in enumerate(names):
+            j = lambda s=1.0: float(rng.normal(0, s))  # noqa: E731
+            label = "car" if rng.random() > 0.2 else "bus"
+            shapes = [
+                box(10 + j(), 10 + j(), 40 + j(), 30 + j(), label=label, attributes={"colour": ["red", "blue"][who % 2]}),
+                Shape("polygon", "road", {"points": (star + rng.normal(0, 1.0, star.shape)).round(1).tolist(), "holes": []}),
+                square(100, 100, 120, 120) if who < 2 else square(101, 100, 121, 120),  # copies and touching edges
+                Shape("rotated_box", "sign", {"cx": 200 + j(), "cy": 50 + j(), "w": 30.0, "h": 10.0, "angle": 10 + j(3)}),
+                Shape("ellipse", "face", {"cx": 300 + j(), "cy": 60 + j(), "rx": 20.0, "ry": 10.0, "angle": j(5)}),
+                Shape("points", "kp", {"points": [[400 + j(), 40 + j()], [420 + j(), 45 + j()]]}),
+                Shape("skeleton", "person", {"points": [[500 + j(), 50 + j(), 2], [510 + j(), 80 + j(), int(rng.integers(3))]]}),
+                Shape("polyline", "lane", {"points": [[0, 200 + j()], [100, 200 + j()]]}),
+                Shape("tag", ["day", "night"][int(rng.integers(0, 2))]),
+            ]
+            if k % 3 == 0:  # a mask in the region family: that asset's regions go by pixels
+                shapes.append(mask(base_mask if who else np.roll(base_mask, 1, axis=1)))
+            if rng.random() < 0.3:
+                shapes.append(box(rng.uniform(0, 500), rng.uniform(0, 200), 15, 15))
+            keep = [s for s in shapes if rng.random() > 0.1]
+            asset.append((name, keep))
+        out.append(asset)
+    return out
+
+
+def _same(a, b) -> None:
+    (sa, ra), (sb, rb) = a, b
+    assert ra.to_dict() == rb.to_dict()
+    assert [s.to_dict() for s in sa] == [s.to_dict() for s in sb]
+
+
+def test_consensus_many_gives_what_one_call_per_asset_gives():
+    project = _mixed_project(60, seed=1)
+    sizes = [(300, 700) if k % 2 else None for k in range(len(project))]
+    seen = []
+    many = consensus_many(project, sizes=sizes, progress=lambda done, total: seen.append((done, total)))
+    assert len(many) == len(project) and seen[-1] == (60, 60)
+    for asset, size, got in zip(project, sizes, many):
+        one = consensus(asset, height=size[0], width=size[1]) if size else consensus(asset)
+        _same(got, one)
+    kinds = {s.kind for shapes, _ in many for s in shapes}
+    assert kinds >= {"box", "polygon", "rotated_box", "ellipse", "points", "skeleton", "polyline", "tag", "mask"}
+
+
+def test_consensus_many_refuses_mismatched_sizes_and_names_the_asset():
+    with pytest.raises(ValueError, match="2 sizes for 1 assets"):
+        consensus_many([[("a", [])]], sizes=[None, None])
+    with pytest.raises(ValueError, match=r"assets\[1\]: each annotator may appear once; repeated: a"):
+        consensus_many([[("a", [])], [("a", []), ("a", [])]])
+    with pytest.raises(ValueError, match=r"assets\[0\] a shapes\[0\]: unknown kind 'blob'"):
+        consensus_many([[("a", [Shape("blob", "x")])], []])
+
+
+def test_noisy_polygons_vote_the_overlays_majority_area():
+    # jittered 16-gons on a 0.1 grid, as people draw them: the merged polygon is the area at least
+    # two of the three cover, as the overlay computes it
+    rng = np.random.default_rng(4)
+    t = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    project, wanted = [], []
+    for _ in range(40):
+        base = np.stack([200 + rng.uniform(20, 50, 16) * np.cos(t), 150 + rng.uniform(20, 50, 16) * np.sin(t)], 1)
+        polys = [(base + rng.normal(0, 1.5, base.shape)).round(1) for _ in range(3)]
+        project.append([(n, [Shape("polygon", "road", {"points": q.tolist(), "holes": []})]) for n, q in zip("abc", polys)])
+        shp = [Polygon(p).buffer(0) for p in polys]
+        wanted.append(shapely.union_all([shp[0] & shp[1], shp[0] & shp[2], shp[1] & shp[2]]))
+    for (shapes, rep), want in zip(consensus_many(project, sizes=[(400, 500)] * 40), wanted):
+        (s,) = shapes
+        got = Polygon(s.geometry["points"], s.geometry["holes"])
+        assert got.is_valid and rep.clusters[0].parts >= 1
+        assert got.symmetric_difference(want).area <= 1e-9 * want.area or rep.clusters[0].parts > 1
+
+
+def test_two_identical_polygons_of_three_win_as_they_are():
+    star = [[0, 0], [10, 2], [20, 0], [18, 10], [20, 20], [10, 18], [0, 20], [2, 10]]
+    other = [[1, 1], [11, 2], [21, 1], [19, 11], [21, 21], [11, 19], [1, 21], [3, 11]]
+    same = Shape("polygon", "road", {"points": star, "holes": []})
+    out, _ = consensus([("a", [same]), ("b", [Shape("polygon", "road", {"points": other, "holes": []})]), ("c", [same])])
+    assert {tuple(p) for p in out[0].geometry["points"]} == {tuple(p) for p in star}

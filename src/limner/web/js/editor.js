@@ -36,8 +36,8 @@ export function defaultAttributes(label) {
   return out;
 }
 
-export function createEditor(canvas, { labels = [], shapes = [], readOnly = false, others = [], services = {} } = {}) {
-  const doc = createDocument(shapes);
+export function createEditor(canvas, { labels = [], shapes = [], readOnly = false, others = [], services = {}, owned = false } = {}) {
+  const doc = createDocument(shapes, { owned });
   const bus = doc.bus;
   const byName = new Map(labels.map((l) => [l.name, l]));
   let activeLabel = labels.find((l) => (l.kinds || []).some((k) => k !== "tag") || !(l.kinds || []).length)?.name

@@ -27,9 +27,10 @@ const root = document.getElementById("app");
 // What pages may use of the shell.
 const app = {
   user: null,
+  // A new history entry, routed at once (not a task later, as a hashchange would be).
   navigate(hash) {
-    if (location.hash === hash) route();
-    else location.hash = hash;
+    if (location.hash !== hash) history.pushState(history.state, "", hash);
+    route();
   },
   // like navigate, without a new history entry (typing in a search box)
   replace(hash) {

@@ -25,7 +25,7 @@ import { minimap } from "../panels/minimap.js";
 import { tagsPanel } from "../panels/tags.js";
 import { createSaver } from "../save.js";
 import { toMask, toPolygons } from "../convert-shape.js";
-import { cloneShape } from "../state.js";
+import { cloneShape, toApiShape } from "../state.js";
 import { TOOLS } from "../tools/index.js";
 import { shapeBounds } from "../render/geometry.js";
 import { translateGeometry } from "../shapes.js";
@@ -44,6 +44,7 @@ function readClipboard() {
 const isTyping = (t) => t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
 
 export function mount(root, { params, query, app, signal }) {
+  performance.mark("ws:mount");
   const id = Number(params[0]);
   const owner = app.user.username;
   const nav = createNavigator(id, query, signal);
@@ -369,6 +370,7 @@ export function mount(root, { params, query, app, signal }) {
   async function load() {
     try {
       const data = await loadAsset(id, owner, signal);
+      performance.mark("ws:data");
       if (signal.aborted) return;
       asset = data.asset;
       project = data.project;
@@ -389,8 +391,12 @@ export function mount(root, { params, query, app, signal }) {
         assistWholeImage: () => !!assist?.wholeImage(),
         comment: (region) => comments?.startNew(region),
       };
-      editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others, services });
+      // the document takes the fetched shapes over (a restored backup's conflict compares copies)
+      const theirs = { ...data.mine, shapes: data.mine.shapes.map((x) => x) };
+      editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others, services, owned: true });
+      performance.mark("ws:editor");
       editor.scene.setImage(data.image, asset.width, asset.height);
+      performance.mark("ws:image");
       canvas.dataset.owner = owner;
       canvas.dataset.revision = String(data.mine.revision);
       editor.setTool("select");
@@ -424,6 +430,12 @@ export function mount(root, { params, query, app, signal }) {
       }));
       zoomText.textContent = `${Math.round(editor.scene.view.scale * 100)}%`;
       buildToolbar();
+      overlay.hidden = true;
+      canvas.dataset.asset = String(id);
+      performance.mark("ws:toolbar");
+      // The image and its shapes first; the side panels in the task after that frame.
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      if (signal.aborted) return;
       buildSide(data.labels);
       assist = assistBar(editor, {
         listTools: () => api.get("/assist/tools", { project_id: asset.project_id }, { signal }),
@@ -432,7 +444,6 @@ export function mount(root, { params, query, app, signal }) {
       });
       canvasWrap.append(assist.el);
       offs.push(() => assist.destroy());
-      overlay.hidden = true;
       canvas.dataset.loaded = "1";
       canvas.focus();
 
@@ -453,7 +464,7 @@ export function mount(root, { params, query, app, signal }) {
           editor.status("Restored changes that were not saved last time");
         } else {
           saver.dropBackup();
-          const choice = await conflictDialog(root, editor, { mine: b.shapes, theirs: data.mine, restored: true });
+          const choice = await conflictDialog(root, editor, { mine: b.shapes, theirs: { ...theirs, shapes: theirs.shapes.map(toApiShape) }, restored: true });
           if (choice.action !== "theirs") saver.flush().catch(api.report);
         }
       }
