@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from limner.core.collector import no_gc
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import LabelSchema
 from limner.core.shapes import Shape, validate_shape
@@ -43,8 +44,6 @@ def project_dataset(
     (or by a model too with `include_models`). With `labels`, only assets having one of them and
     only shapes of them. `Item.image` is set when the media store is a local folder.
     """
-    from limner.formats.base import no_gc
-
     with no_gc(), db.read() as s:
         schema, ids = load_schema(s, project_id)
         names = {v: k for k, v in ids.items()}
@@ -190,8 +189,6 @@ def import_dataset(
     new_names = {r["name"] for r in new_rows}
     summary.unmatched = [it.name for it in dataset.items if it.name not in matched and it.name not in new_names]
     say(0.5, "writing annotations")
-    from limner.formats.base import no_gc
-
     with no_gc(), db.write() as s:
         for lb in missing_labels:
             create_label(s, project_id, lb.to_dict(), actor_id)

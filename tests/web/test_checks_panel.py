@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import logged_in
+
 PASSWORD = "checks-pass-1"
 
 
@@ -32,13 +34,7 @@ def proj(live, browser, tmp_path_factory):
 
 
 def test_checks_panel_lists_findings_and_opens_the_shape(browser, live, proj):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": proj.user["username"], "password": PASSWORD})
-    assert r.ok
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
+    with logged_in(browser, live, proj.user["username"], PASSWORD) as page:
         page.goto(f"{live.url}/#/projects/{proj.project['id']}")
         page.click("#checks-run")
         page.wait_for_selector("#check-findings .finding")
@@ -56,6 +52,3 @@ def test_checks_panel_lists_findings_and_opens_the_shape(browser, live, proj):
         finding.locator("a").click()
         page.wait_for_selector("#editor-canvas[data-loaded='1']")
         page.wait_for_selector("#object-list .object-row.selected[data-kind=polygon]")
-        assert not errors, errors
-    finally:
-        ctx.close()

@@ -10,6 +10,8 @@ import pytest
 from PIL import Image, ImageDraw
 from shapely.geometry import Point, Polygon
 
+from ._browser import logged_in, to_page
+
 PASSWORD = "assist-pass-1"
 W, H, CX, CY, R = 320, 240, 150, 120, 60
 
@@ -31,21 +33,8 @@ def scene(live, browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live, scene):
-    ctx = browser.new_context(viewport={"width": 1300, "height": 850})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": scene.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, errors
-
-
-def _to_page(page, x, y):
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
-    return box["x"] + x * s + tx, box["y"] + y * s + ty
+    with logged_in(browser, live, scene.user["username"], PASSWORD, width=1300, height=850) as pg:
+        yield pg
 
 
 def test_a_click_with_the_magic_wand_becomes_the_disc(page, live, scene):
@@ -58,7 +47,7 @@ def test_a_click_with_the_magic_wand_becomes_the_disc(page, live, scene):
     assert {"grabcut", "magic_wand", "superpixels"} <= set(names), names
     page.select_option("#assist-tool", "magic_wand")
     page.wait_for_selector("#assist-mark[data-state=ready]")
-    page.mouse.click(*_to_page(page, CX + 5, CY - 10))
+    page.mouse.click(*to_page(page, CX + 5, CY - 10))
     page.wait_for_function("() => /ms/.test(document.getElementById('assist-info').textContent)")
     page.keyboard.press("Enter")
     for _ in range(100):
@@ -82,14 +71,14 @@ def test_negative_clicks_and_backspace_edit_the_prompt(page, live, scene):
     page.wait_for_function("() => document.querySelectorAll('#assist-tool option').length > 0")
     page.select_option("#assist-tool", "grabcut")
     # a box around the disc, then a background click: the preview follows each prompt
-    a, b = _to_page(page, CX - R - 15, CY - R - 15), _to_page(page, CX + R + 15, CY + R + 15)
+    a, b = to_page(page, CX - R - 15, CY - R - 15), to_page(page, CX + R + 15, CY + R + 15)
     page.mouse.move(*a)
     page.mouse.down()
     page.mouse.move(*b, steps=6)
     page.mouse.up()
     page.wait_for_function("() => /ms/.test(document.getElementById('assist-info').textContent)")
     page.keyboard.down("Shift")
-    page.mouse.click(*_to_page(page, 20, 20))
+    page.mouse.click(*to_page(page, 20, 20))
     page.keyboard.up("Shift")
     page.wait_for_function("() => /ms/.test(document.getElementById('assist-info').textContent)")
     page.keyboard.press("Backspace")  # the negative click goes; the box stays
@@ -120,10 +109,10 @@ def _drag(page, points, *, shift=False):
     page.keyboard.down("Alt")
     if shift:
         page.keyboard.down("Shift")
-    page.mouse.move(*_to_page(page, *points[0]))
+    page.mouse.move(*to_page(page, *points[0]))
     page.mouse.down()
     for p in points[1:]:
-        page.mouse.move(*_to_page(page, *p), steps=4)
+        page.mouse.move(*to_page(page, *p), steps=4)
     page.mouse.up()
     if shift:
         page.keyboard.up("Shift")

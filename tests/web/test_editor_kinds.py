@@ -17,6 +17,8 @@ from pycocotools import mask as mask_util
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
+from ._browser import canvas_view, drag, logged_in, next_frames, to_page
+
 PASSWORD = "kinds-pass-1"
 POSITIONS = [[0.5, 0.1], [0.5, 0.3], [0.2, 0.6], [0.8, 0.6]]
 LABELS = [
@@ -47,15 +49,8 @@ def ws(live, browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live, ws):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": ws.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, ws.user["username"], PASSWORD, width=1400, height=900) as pg:
+        yield pg
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -70,33 +65,11 @@ def _open(page, live, ws, i: int = 0) -> None:
     a = ws.assets[i]
     page.goto(f"{live.url}/#/assets/{a['id']}?project={ws.project['id']}&i={i}")
     page.wait_for_selector("#editor-canvas[data-loaded='1']")
-    _frame(page)
-
-
-def _frame(page) -> None:
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def _view(page) -> tuple[float, float, float]:
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
-    return s, tx, ty
-
-
-def _to_page(page, x: float, y: float) -> tuple[float, float]:
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty = _view(page)
-    return box["x"] + x * s + tx, box["y"] + y * s + ty
-
-
-def _drag(page, a, b, steps: int = 8) -> None:
-    page.mouse.move(*_to_page(page, *a))
-    page.mouse.down()
-    page.mouse.move(*_to_page(page, *b), steps=steps)
-    page.mouse.up()
+    next_frames(page)
 
 
 def _click(page, x, y) -> None:
-    page.mouse.click(*_to_page(page, x, y))
+    page.mouse.click(*to_page(page, x, y))
 
 
 def _shapes(ws, i: int = 0) -> list[dict]:
@@ -132,7 +105,7 @@ def _reload(page) -> None:
     page.wait_for_function("() => document.getElementById('save-state').dataset.state === 'saved'")
     page.reload()
     page.wait_for_selector("#editor-canvas[data-loaded='1']")
-    _frame(page)
+    next_frames(page)
 
 
 def _mask(shape) -> np.ndarray:
@@ -215,21 +188,21 @@ def test_rotated_box_draw_turn_resize_undo(page, live, ws):
     _reset(ws)
     _open(page, live, ws)
     _tool(page, "r", "rotated_box")
-    _drag(page, (100, 80), (220, 140))
+    drag(page, (100, 80), (220, 140))
     got = _wait_until(page, ws, lambda s: len(s) == 1)
     g = got[0]["geometry"]
     assert got[0]["kind"] == "rotated_box" and got[0]["label"] == "car"
     assert all(_near(g[k], v) for k, v in {"cx": 160, "cy": 110, "w": 120, "h": 60, "angle": 0}.items()), g
     # the new box is selected: its round handle (26 screen px above the top edge) turns it, from
     # the drawing tool itself; dragged to the right of the centre, a quarter turn clockwise
-    s, _, _ = _view(page)
-    _drag(page, (160, 80 - 26 / s), (240, 110), steps=10)
+    s, _, _ = canvas_view(page)[:3]
+    drag(page, (160, 80 - 26 / s), (240, 110), steps=10)
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["angle"], 90, 1.0))
     g = got[0]["geometry"]
     assert _near(g["cx"], 160) and _near(g["cy"], 110) and _near(g["w"], 120) and _near(g["h"], 60)
     # the select tool: the "e" handle, turned to below the centre, drags 20 px further down
     _tool(page, "v", "select")
-    _drag(page, (160, 170), (160, 190))
+    drag(page, (160, 170), (160, 190))
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["w"], 140))
     g = got[0]["geometry"]
     assert _near(g["cx"], 160) and _near(g["cy"], 120) and _near(g["h"], 60) and _near(g["angle"], 90, 1.0)
@@ -249,13 +222,13 @@ def test_box_resize_handles(page, live, ws):
     _reset(ws, [{"kind": "box", "label": "car", "geometry": {"x": 50, "y": 60, "w": 100, "h": 80}}])
     _open(page, live, ws)
     _click(page, 100, 100)  # select it
-    _drag(page, (150, 140), (180, 160))  # the bottom-right corner
+    drag(page, (150, 140), (180, 160))  # the bottom-right corner
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["w"], 130))
     assert got[0]["geometry"] == pytest.approx({"x": 50, "y": 60, "w": 130, "h": 100}, abs=1)
-    _drag(page, (50, 110), (40, 110))  # the left edge's middle handle: only x and w change
+    drag(page, (50, 110), (40, 110))  # the left edge's middle handle: only x and w change
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["x"], 40))
     assert got[0]["geometry"] == pytest.approx({"x": 40, "y": 60, "w": 140, "h": 100}, abs=1)
-    _drag(page, (110, 60), (110, 300))  # the top edge dragged past the bottom: the box flips
+    drag(page, (110, 60), (110, 300))  # the top edge dragged past the bottom: the box flips
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["y"], 160))
     assert got[0]["geometry"] == pytest.approx({"x": 40, "y": 160, "w": 140, "h": 140}, abs=1)  # kept in the image
     page.keyboard.press("Control+z")
@@ -267,21 +240,21 @@ def test_ellipse_draw_circle_and_turn(page, live, ws):
     _open(page, live, ws)
     _label(page, "2", "blob")
     _tool(page, "e", "ellipse")
-    _drag(page, (60, 50), (180, 130))
+    drag(page, (60, 50), (180, 130))
     got = _wait_until(page, ws, lambda s: len(s) == 1)
     assert got[0]["kind"] == "ellipse" and got[0]["label"] == "blob"
     assert got[0]["geometry"] == pytest.approx({"cx": 120, "cy": 90, "rx": 60, "ry": 40, "angle": 0}, abs=1)
     # turn it by 45° with the select tool's round handle
     _tool(page, "v", "select")
-    s, _, _ = _view(page)
+    s, _, _ = canvas_view(page)[:3]
     hx, hy = 120, 50 - 26 / s
-    _drag(page, (hx, hy), (120 + 80 * math.sin(math.pi / 4), 90 - 80 * math.cos(math.pi / 4)))
+    drag(page, (hx, hy), (120 + 80 * math.sin(math.pi / 4), 90 - 80 * math.cos(math.pi / 4)))
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["angle"], 45, 1.5))
     assert got[0]["geometry"] == pytest.approx({"cx": 120, "cy": 90, "rx": 60, "ry": 40, "angle": 45}, abs=1.5)
     # resize along its own turned axis: the "e" handle sits at the turned right end
     ex, ey = _rotate(180, 90, got[0]["geometry"]["angle"], 120, 90)
     fx, fy = _rotate(200, 90, got[0]["geometry"]["angle"], 120, 90)
-    _drag(page, (ex, ey), (fx, fy))
+    drag(page, (ex, ey), (fx, fy))
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["rx"], 70))
     cx, cy = _rotate(130, 90, got[0]["geometry"]["angle"], 120, 90)
     assert _near(got[0]["geometry"]["cx"], cx) and _near(got[0]["geometry"]["cy"], cy) and _near(got[0]["geometry"]["ry"], 40)
@@ -289,7 +262,7 @@ def test_ellipse_draw_circle_and_turn(page, live, ws):
     page.keyboard.press("Escape")
     _tool(page, "e", "ellipse")
     page.keyboard.down("Shift")
-    _drag(page, (250, 150), (310, 190))
+    drag(page, (250, 150), (310, 190))
     page.keyboard.up("Shift")
     got = _wait_until(page, ws, lambda s: len(s) == 2)
     c = got[1]["geometry"]
@@ -329,7 +302,7 @@ def test_skeleton_template_visibility_and_keypoint_drag(page, live, ws):
     _open(page, live, ws)
     _label(page, "3", "person")
     _tool(page, "k", "skeleton")
-    _drag(page, (100, 50), (200, 250))
+    drag(page, (100, 50), (200, 250))
     got = _wait_until(page, ws, lambda s: len(s) == 1)
     assert got[0]["kind"] == "skeleton" and got[0]["label"] == "person"
     pts = got[0]["geometry"]["points"]
@@ -337,7 +310,7 @@ def test_skeleton_template_visibility_and_keypoint_drag(page, live, ws):
     assert all(_near(p[0], q[0]) and _near(p[1], q[1]) and p[2] == 2 for p, q in zip(pts, want))
     head = pts[0]
     # Q over a keypoint: visible → hidden → not labelled
-    page.mouse.move(*_to_page(page, head[0], head[1]))
+    page.mouse.move(*to_page(page, head[0], head[1]))
     page.keyboard.press("q")
     _wait_until(page, ws, lambda s: s[0]["geometry"]["points"][0][2] == 1)
     page.keyboard.press("q")
@@ -351,7 +324,7 @@ def test_skeleton_template_visibility_and_keypoint_drag(page, live, ws):
     page.keyboard.up("Alt")
     _wait_until(page, ws, lambda s: s[0]["geometry"]["points"][0][2] == 2)
     # drag the right hand 30 px to the right
-    _drag(page, (hand[0], hand[1]), (hand[0] + 30, hand[1] + 10))
+    drag(page, (hand[0], hand[1]), (hand[0] + 30, hand[1] + 10))
     got = _wait_until(page, ws, lambda s: _near(s[0]["geometry"]["points"][3][0], hand[0] + 30))
     assert _near(got[0]["geometry"]["points"][3][1], hand[1] + 10)
     assert [p[:2] for p in got[0]["geometry"]["points"][:3]] == [p[:2] for p in pts[:3]]
@@ -386,7 +359,7 @@ def test_brush_paints_and_eraser_clears(page, live, ws):
     assert abs(m.sum() - math.pi * 12.5**2) < 0.05 * math.pi * 12.5**2
     assert _near(xs.mean() + 0.5, 100) and _near(ys.mean() + 0.5, 100)
     # a stroke adds to the selected mask of the active label, as one step
-    _drag(page, (200, 100), (260, 100), steps=12)
+    drag(page, (200, 100), (260, 100), steps=12)
     got = _wait_until(page, ws, lambda s: _mask(s[0]).sum() > 1000)
     assert len(got) == 1
     stroke = _mask(got[0]).astype(bool) & ~m.astype(bool)
@@ -416,7 +389,7 @@ def test_brush_paints_and_eraser_clears(page, live, ws):
     page.keyboard.press("]")
     page.keyboard.press("]")
     page.keyboard.press("]")
-    _drag(page, (280, 205), (320, 235))
+    drag(page, (280, 205), (320, 235))
     _wait_until(page, ws, lambda s: len(s) == 1 and s[0]["label"] == "blob")
     _reload(page)
     assert page.locator("#object-list .object-row").count() == 1
@@ -446,7 +419,7 @@ def test_move_a_mask_with_the_select_tool(page, live, ws):
     _reset(ws, [{"kind": "mask", "label": "blob", "geometry": {"rle": rle}}])
     _open(page, live, ws)
     _click(page, 70, 120)  # select it
-    _drag(page, (70, 120), (100, 100), steps=10)
+    drag(page, (70, 120), (100, 100), steps=10)
     got = _wait_until(page, ws, lambda s: not np.array_equal(_mask(s[0]), m))
     want = np.zeros_like(m)
     want[80:120, 80:120] = 1

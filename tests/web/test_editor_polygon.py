@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import canvas_view, logged_in, to_page
+
 PASSWORD = "polygon-pass-1"
 SHOTS = Path("/tmp/limner-shots")
 LABELS = [
@@ -39,15 +41,8 @@ def ws(live, browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live, ws):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": ws.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, ws.user["username"], PASSWORD, width=1400, height=900) as pg:
+        yield pg
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -70,26 +65,14 @@ def _open(page, live, ws) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def _view(page) -> tuple[float, float, float, float, float]:
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
-    return box["x"], box["y"], s, tx, ty
-
-
-def _to_page(page, x: float, y: float) -> tuple[float, float]:
-    """Image coordinates → page coordinates, through the canvas's data-view."""
-    bx, by, s, tx, ty = _view(page)
-    return bx + x * s + tx, by + y * s + ty
-
-
 def _scale(page) -> float:
-    return _view(page)[2]
+    return canvas_view(page)[0]
 
 
 def _click(page, x: float, y: float, modifiers=()) -> None:
     for m in modifiers:
         page.keyboard.down(m)
-    page.mouse.click(*_to_page(page, x, y))
+    page.mouse.click(*to_page(page, x, y))
     for m in reversed(modifiers):
         page.keyboard.up(m)
 
@@ -97,9 +80,9 @@ def _click(page, x: float, y: float, modifiers=()) -> None:
 def _drag(page, a, b, steps: int = 8, modifiers=()) -> None:
     for m in modifiers:
         page.keyboard.down(m)
-    page.mouse.move(*_to_page(page, *a))
+    page.mouse.move(*to_page(page, *a))
     page.mouse.down()
-    page.mouse.move(*_to_page(page, *b), steps=steps)
+    page.mouse.move(*to_page(page, *b), steps=steps)
     page.mouse.up()
     for m in reversed(modifiers):
         page.keyboard.up(m)
@@ -187,10 +170,10 @@ def _circle(cx, cy, r, n):
 
 def _freehand(page, pts) -> None:
     page.keyboard.down("Shift")
-    page.mouse.move(*_to_page(page, *pts[0]))
+    page.mouse.move(*to_page(page, *pts[0]))
     page.mouse.down()
     for p in pts[1:]:
-        page.mouse.move(*_to_page(page, *p))
+        page.mouse.move(*to_page(page, *p))
     page.mouse.up()
     page.keyboard.up("Shift")
 
@@ -230,7 +213,7 @@ def test_polyline_finishes_with_a_double_click_or_enter(page, live, ws):
     assert page.get_attribute("#editor-canvas", "data-tool") == "polyline"
     _click(page, 30, 250)
     _click(page, 120, 200)
-    page.mouse.dblclick(*_to_page(page, 200, 260))
+    page.mouse.dblclick(*to_page(page, 200, 260))
     got = _wait_until(page, ws, _count(1, "polyline"))
     assert _close(got[0]["geometry"]["points"], [[30, 250], [120, 200], [200, 260]])
     _click(page, 250, 50)
@@ -334,7 +317,7 @@ def _draw_neighbour(page, shot: str | None = None) -> None:
     near = 1.2  # image pixels off the target: a few screen pixels, inside the snap distance
     for x, y in [(200 + near, 100 + near), (280, 100), (280, 200), (200 + near, 200 - near)]:
         _click(page, x, y)
-    page.mouse.move(*_to_page(page, 200 + near, 150))
+    page.mouse.move(*to_page(page, 200 + near, 150))
     if shot:  # the rubber band and the snap target on A's edge, for a person to look at
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / shot))

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import canvas_view, logged_in, to_page
+
 PASSWORD = "render-pass-1"
 W, H = 2000, 1500  # the test image
 GREY = 128
@@ -79,15 +81,8 @@ def rd(live, browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live, rd):
-    ctx = browser.new_context(viewport={"width": 1300, "height": 850})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": rd.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, rd.user["username"], PASSWORD, width=1300, height=850) as pg:
+        yield pg
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -116,16 +111,6 @@ def _open(page, live, rd, asset) -> None:
     _settled(page)
 
 
-def _view(page, canvas: str = "editor-canvas") -> tuple[float, float, float, float]:
-    return tuple(float(v) for v in page.get_attribute(f"#{canvas}", "data-view").split(","))
-
-
-def _to_page(page, x: float, y: float) -> tuple[float, float]:
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = _view(page)
-    return box["x"] + x * s + tx, box["y"] + y * s + ty
-
-
 def _px(page, x: float, y: float, canvas: str = "editor-canvas") -> list[int]:
     return page.evaluate(PIXEL, [canvas, x, y])
 
@@ -145,7 +130,7 @@ def _is_grey(p) -> bool:
 def _in_view(page, shapes: list[dict]) -> int:
     """How many boxes meet the visible image rectangle (what the scene must draw)."""
     box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = _view(page)
+    s, tx, ty, _ = canvas_view(page)
     x0, y0 = -tx / s, -ty / s
     x1, y1 = (box["width"] - tx) / s, (box["height"] - ty) / s
     m = 10 / s  # what a drawn shape reaches beyond its bounds (halo, dots), in image pixels
@@ -224,12 +209,12 @@ def test_shapes_out_of_view_are_not_drawn_and_a_pan_brings_them_in(page, live, r
     _open(page, live, rd, rd.lattice)
     assert page.get_attribute("#editor-canvas", "data-drawn") == str(GRID * GRID)  # the whole image fits
     # zoom in on the top-left box: most of the lattice leaves the view
-    page.mouse.move(*_to_page(page, 100, 75))
+    page.mouse.move(*to_page(page, 100, 75))
     for _ in range(6):
         page.mouse.wheel(0, -240)
         page.evaluate(FRAMES)
     _settled(page)
-    s = _view(page)[0]
+    s = canvas_view(page)[0]
     assert s > 1.5
     drawn = int(page.get_attribute("#editor-canvas", "data-drawn"))
     assert 0 < drawn < GRID * GRID / 4
@@ -238,7 +223,7 @@ def test_shapes_out_of_view_are_not_drawn_and_a_pan_brings_them_in(page, live, r
     # box (4, 0) is out of view; pan it in with the middle button (drag the image leftwards)
     target = shapes[4]["geometry"]
     tx_, ty_ = target["x"] + 30, target["y"] + 30
-    sx, _sy = _to_page(page, tx_, ty_)
+    sx, _sy = to_page(page, tx_, ty_)
     box = page.locator("#editor-canvas").bounding_box()
     assert sx > box["x"] + box["width"]  # off the canvas to the right
     start = (box["x"] + box["width"] - 50, box["y"] + 300)
@@ -264,13 +249,13 @@ def test_hovering_one_of_10000_shapes_highlights_it_without_redrawing_the_rest(p
     before = _px(page, cx, cy)
     assert _is_red(before)
     repaints = page.get_attribute("#editor-canvas", "data-repaints")
-    page.mouse.move(*_to_page(page, cx, cy))
+    page.mouse.move(*to_page(page, cx, cy))
     page.evaluate(FRAMES)
     hot = _px(page, cx, cy)
     assert hot[0] - hot[1] > before[0] - before[1] + 10  # the hovered shape is filled more strongly
     assert page.get_attribute("#editor-canvas", "data-repaints") == repaints  # the other 9,999 were not redrawn
     # moving off it puts it back as it was
-    page.mouse.move(*_to_page(page, 5, 5))
+    page.mouse.move(*to_page(page, 5, 5))
     page.evaluate(FRAMES)
     assert _px(page, cx, cy) == before
     assert page.get_attribute("#editor-canvas", "data-repaints") == repaints
@@ -383,7 +368,7 @@ def test_minimap_click_and_drag_move_the_view(page, live):
     # click at three quarters across, a third down: the view centres there, at the same zoom
     page.mouse.click(mm["x"] + 0.75 * mm["width"], mm["y"] + mm["height"] / 3)
     _settled(page)
-    s, tx, ty, _ = _view(page)
+    s, tx, ty, _ = canvas_view(page)
     assert s == 1
     cx, cy = (400 - tx) / s, (300 - ty) / s  # the image point at the canvas centre
     assert abs(cx - 0.75 * W) < W / mm["width"] + 1 and abs(cy - H / 3) < H / mm["height"] + 1
@@ -394,7 +379,7 @@ def test_minimap_click_and_drag_move_the_view(page, live):
     page.mouse.move(mm["x"] + 0.25 * mm["width"], mm["y"] + 0.5 * mm["height"], steps=5)
     page.mouse.up()
     _settled(page)
-    s, tx, ty, _ = _view(page)
+    s, tx, ty, _ = canvas_view(page)
     cx, cy = (400 - tx) / s, (300 - ty) / s
     assert abs(cx - 0.25 * W) < W / mm["width"] + 1 and abs(cy - 0.5 * H) < H / mm["height"] + 1
     x0, y0, x1, y1 = (int(v) for v in page.get_attribute("#minimap", "data-rect").split(","))

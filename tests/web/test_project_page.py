@@ -14,6 +14,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import logged_in
+
 SHOTS = Path("/tmp/limner-shots")
 PASSWORD = "grid-password-1"
 
@@ -27,15 +29,8 @@ def owner(live, browser):
 
 @pytest.fixture
 def page(browser, live, owner):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": owner.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, owner.user["username"], PASSWORD, width=1280, height=800) as pg:
+        yield pg
 
 
 def _project(owner, prefix="grid"):

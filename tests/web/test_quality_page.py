@@ -11,6 +11,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import logged_in
+
 PASSWORD = "quality-password-1"
 SHOTS = Path("/tmp/limner-shots")
 
@@ -56,15 +58,8 @@ def dash(live, browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, live, dash):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": dash.manager["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, dash.manager["username"], PASSWORD, width=1280, height=900) as pg:
+        yield pg
 
 
 def test_dashboard_is_reached_from_the_project_page_and_shows_the_figures(page, live, dash):

@@ -11,6 +11,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import logged_in, login
+
 SHOTS = Path("/tmp/limner-shots")
 PASSWORD = "schema-password-1"
 # the template canvas (panels/skeleton.js): W x H CSS pixels, positions measured inside PAD
@@ -35,22 +37,10 @@ def project(people):
     return p
 
 
-def _login(browser, live, username):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": username, "password": PASSWORD})
-    assert r.ok, r.text()
-    return ctx
-
-
 @pytest.fixture
 def page(browser, live, people):
-    ctx = _login(browser, live, people.owner["username"])
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, people.owner["username"], PASSWORD, width=1280, height=900) as pg:
+        yield pg
 
 
 def _open_editor(page, live, project, which="new"):
@@ -284,7 +274,8 @@ def test_unused_label_is_deleted(page, live, people, project):
 
 def test_viewer_reads_the_schema_without_changing_it(browser, live, people, project):
     people.client.create_label(project["id"], "car", kinds=["box"], attributes=[{"name": "colour", "kind": "select", "options": ["red"]}])
-    ctx = _login(browser, live, people.viewer["username"])
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    login(ctx, live, people.viewer["username"], PASSWORD)
     try:
         page = ctx.new_page()
         page.goto(f"{live.url}/#/projects/{project['id']}")

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import drag, logged_in, login
+
 PASSWORD = "workspace-pass-1"
 LABELS = [
     {"name": "car", "color": "#e6194b", "kinds": ["box", "polygon"],
@@ -42,21 +44,10 @@ def ws(live, browser, tmp_path_factory):
     client.close()
 
 
-def _login(context, live, ws):
-    r = context.request.post(f"{live.url}/api/v1/auth/login", data={"username": ws.user["username"], "password": PASSWORD})
-    assert r.ok, r.text()
-
-
 @pytest.fixture
 def page(browser, live, ws):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    _login(ctx, live, ws)
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with logged_in(browser, live, ws.user["username"], PASSWORD, width=1400, height=900) as pg:
+        yield pg
 
 
 def _reset(ws, asset) -> None:
@@ -70,20 +61,6 @@ def _open(page, live, ws, i: int = 0) -> None:
     page.goto(f"{live.url}/#/assets/{a['id']}?project={ws.project['id']}&i={i}")
     page.wait_for_selector("#editor-canvas[data-loaded='1']")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def _to_page(page, x: float, y: float) -> tuple[float, float]:
-    """Image coordinates → page coordinates, through the canvas's data-view."""
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
-    return box["x"] + x * s + tx, box["y"] + y * s + ty
-
-
-def _drag(page, a, b, steps: int = 6) -> None:
-    page.mouse.move(*_to_page(page, *a))
-    page.mouse.down()
-    page.mouse.move(*_to_page(page, *b), steps=steps)
-    page.mouse.up()
 
 
 def _saved(page) -> None:
@@ -110,7 +87,7 @@ def test_draw_a_box_saves_it_and_a_reload_shows_it(page, live, ws):
     _open(page, live, ws)
     page.keyboard.press("b")
     assert page.get_attribute("#editor-canvas", "data-tool") == "box"
-    _drag(page, (50, 60), (170, 140))
+    drag(page, (50, 60), (170, 140))
     got = _wait_shapes(page, ws, 1)
     g = got[0]["geometry"]
     assert got[0]["kind"] == "box" and got[0]["label"] == "car"
@@ -126,10 +103,10 @@ def test_undo_redo_and_one_drag_is_one_step(page, live, ws):
     _reset(ws, ws.assets[0])
     _open(page, live, ws)
     page.keyboard.press("b")
-    _drag(page, (40, 40), (120, 100))
+    drag(page, (40, 40), (120, 100))
     page.keyboard.press("v")
     assert page.get_attribute("#editor-canvas", "data-tool") == "select"
-    _drag(page, (80, 70), (130, 110), steps=12)  # move the box by (50, 40) in twelve events
+    drag(page, (80, 70), (130, 110), steps=12)  # move the box by (50, 40) in twelve events
     _wait_until(page, ws, lambda s: len(s) == 1 and abs(s[0]["geometry"]["x"] - 90) <= 1)
     page.keyboard.press("Control+z")  # the whole move
     _wait_until(page, ws, lambda s: len(s) == 1 and abs(s[0]["geometry"]["x"] - 40) <= 1)
@@ -158,7 +135,7 @@ def test_digit_keys_pick_labels_and_relabel_the_selection(page, live, ws):
     page.keyboard.press("2")
     assert page.get_attribute("#label-picker .picker-row.active", "data-label") == "truck"
     page.keyboard.press("b")
-    _drag(page, (200, 150), (260, 200))
+    drag(page, (200, 150), (260, 200))
     got = _wait_shapes(page, ws, 1)
     assert got[0]["label"] == "truck"
     page.keyboard.press("1")  # the new box is selected: it becomes a car
@@ -174,7 +151,7 @@ def test_attributes_panel_edits_and_required_attributes_block_done(page, live, w
     _reset(ws, ws.assets[1])
     _open(page, live, ws, 1)
     page.keyboard.press("b")
-    _drag(page, (20, 20), (100, 90))
+    drag(page, (20, 20), (100, 90))
     page.select_option("#attr-colour", "blue")
     page.check("#attr-parked")
     page.fill("#attr-doors", "4")
@@ -211,8 +188,8 @@ def test_objects_list_hides_locks_orders_and_deletes(page, live, ws):
     _reset(ws, ws.assets[0])
     _open(page, live, ws)
     page.keyboard.press("b")
-    _drag(page, (20, 20), (80, 80))
-    _drag(page, (200, 100), (300, 200))
+    drag(page, (20, 20), (80, 80))
+    drag(page, (200, 100), (300, 200))
     _wait_shapes(page, ws, 2)
     rows = page.locator("#object-list .object-row")
     assert rows.count() == 2
@@ -236,7 +213,7 @@ def test_copy_paste_onto_the_next_image(page, live, ws):
         _reset(ws, ws.assets[i])
     _open(page, live, ws, 0)
     page.keyboard.press("b")
-    _drag(page, (30, 30), (90, 70))
+    drag(page, (30, 30), (90, 70))
     _wait_shapes(page, ws, 1, 0)
     page.keyboard.press("Control+c")
     page.keyboard.press("d")
@@ -256,18 +233,18 @@ def test_a_conflict_shows_both_versions_and_keeps_both(browser, live, ws):
     pages = []
     for _ in range(2):
         ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-        _login(ctx, live, ws)
+        login(ctx, live, ws.user["username"], PASSWORD)
         pages.append(ctx.new_page())
     try:
         a, b = pages
         _open(a, live, ws, 3)
         _open(b, live, ws, 3)
         a.keyboard.press("b")
-        _drag(a, (20, 20), (80, 80))
+        drag(a, (20, 20), (80, 80))
         _saved(a)
         _wait_shapes(a, ws, 1, 3)
         b.keyboard.press("b")
-        _drag(b, (200, 100), (300, 200))
+        drag(b, (200, 100), (300, 200))
         b.wait_for_selector("#conflict-dialog[open]")
         assert b.inner_text("#conflict-mine") == "1" and b.inner_text("#conflict-theirs") == "1"
         b.click("#conflict-both-btn")
@@ -286,7 +263,7 @@ def test_a_lost_connection_keeps_the_work_and_retries(page, live, ws):
     put = "**/api/v1/assets/*/annotations/*"
     page.route(put, lambda route: route.abort() if route.request.method == "PUT" else route.continue_())
     page.keyboard.press("b")
-    _drag(page, (60, 60), (140, 120))
+    drag(page, (60, 60), (140, 120))
     page.wait_for_selector("#save-state[data-state='offline']")
     assert _shapes(ws, 2) == []
     page.unroute(put)
@@ -302,7 +279,7 @@ def test_unsaved_work_survives_a_reload(page, live, ws):
     page.route(put, lambda route: route.abort() if route.request.method == "PUT" else route.continue_())
     page.on("dialog", lambda d: d.accept())  # "leave the page with unsaved changes?"
     page.keyboard.press("b")
-    _drag(page, (100, 100), (180, 160))
+    drag(page, (100, 100), (180, 160))
     page.wait_for_selector("#save-state[data-state='offline']")
     page.reload()  # the server never got the box
     page.wait_for_selector("#editor-canvas[data-loaded='1']")
@@ -389,8 +366,8 @@ def test_group_fit_to_object_next_unfinished_and_jump_by_name(page, live, ws):
     try:
         _open(page, live, ws, 0)
         page.keyboard.press("b")
-        _drag(page, (20, 20), (60, 60))
-        _drag(page, (100, 100), (140, 150))
+        drag(page, (20, 20), (60, 60))
+        drag(page, (100, 100), (140, 150))
         page.keyboard.press("Control+a")
         page.keyboard.press("Control+g")
         got = _wait_until(page, ws, lambda s: len(s) == 2 and s[0]["group_id"] is not None)

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from ._browser import logged_in, next_frames, to_page
+
 PASSWORD = "review-pass-1"
 
 
@@ -34,35 +36,18 @@ def team(live, browser, tmp_path_factory):
         v.client.close()
 
 
-def _page(browser, live, username):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    r = ctx.request.post(f"{live.url}/api/v1/auth/login", data={"username": username, "password": PASSWORD})
-    assert r.ok, r.text()
-    pg = ctx.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    return pg
-
-
 def _open(page, live, team, i=0):
     page.goto(f"{live.url}/#/assets/{team.assets[i]['id']}?project={team.project['id']}&i={i}")
     page.wait_for_selector("#editor-canvas[data-loaded='1']")
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def _to_page(page, x, y):
-    box = page.locator("#editor-canvas").bounding_box()
-    s, tx, ty, _ = (float(v) for v in page.get_attribute("#editor-canvas", "data-view").split(","))
-    return box["x"] + x * s + tx, box["y"] + y * s + ty
+    next_frames(page)
 
 
 def test_a_pinned_comment_counts_as_open_until_resolved(browser, live, team):
-    page = _page(browser, live, team.boss["username"])
-    try:
+    with logged_in(browser, live, team.boss["username"], PASSWORD) as page:
         _open(page, live, team, 1)
         assert page.is_hidden("#comment-badge")
         page.keyboard.press("c")
-        page.mouse.click(*_to_page(page, 120, 80))
+        page.mouse.click(*to_page(page, 120, 80))
         page.fill("#comment-text", "the bumper is cut off here")
         page.click("#comment-post")
         page.wait_for_selector("#comment-list .comment")
@@ -74,9 +59,6 @@ def test_a_pinned_comment_counts_as_open_until_resolved(browser, live, team):
         page.click("#comment-list .comment [data-act=resolve]")
         page.wait_for_selector("#comment-badge", state="hidden")
         assert team.client.list_comments(team.assets[1]["id"])[0]["resolved"] is True
-        assert not page.errors, page.errors
-    finally:
-        page.context.close()
 
 
 def test_review_shows_versions_builds_consensus_and_sends_work_back(browser, live, team):
@@ -88,8 +70,7 @@ def test_review_shows_versions_builds_consensus_and_sends_work_back(browser, liv
     for p in (a, b):
         p.client.request("POST", f"/assets/{aid}/annotations/{p.user['username']}/submit")
 
-    lead = _page(browser, live, team.boss["username"])
-    try:
+    with logged_in(browser, live, team.boss["username"], PASSWORD) as lead:
         _open(lead, live, team, 0)
         lead.wait_for_selector("#version-list .version")
         owners = lead.eval_on_selector_all("#version-list .version", "els => els.map(e => e.dataset.owner)")
@@ -104,12 +85,8 @@ def test_review_shows_versions_builds_consensus_and_sends_work_back(browser, liv
         lead.on("dialog", lambda d: d.accept("draw the second car tighter"))
         lead.click(f"#version-list .version[data-owner='{a.user['username']}'] [data-act=reject]")
         lead.wait_for_selector(f"#version-list .version[data-owner='{a.user['username']}'][data-state=rejected]")
-        assert not lead.errors, lead.errors
-    finally:
-        lead.context.close()
 
-    ann = _page(browser, live, a.user["username"])
-    try:
+    with logged_in(browser, live, a.user["username"], PASSWORD) as ann:
         _open(ann, live, team, 0)
         ann.wait_for_selector("#rework-banner")
         assert "draw the second car tighter" in ann.inner_text("#rework-banner")
@@ -117,6 +94,3 @@ def test_review_shows_versions_builds_consensus_and_sends_work_back(browser, liv
         ann.wait_for_function(f"() => location.hash.startsWith('#/assets/{team.assets[1]['id']}')")
         state = {v["owner"]: v["state"] for v in a.client.request("GET", f"/assets/{aid}/review").json()["annotations"]}
         assert state[a.user["username"]] == "submitted"
-        assert not ann.errors, ann.errors
-    finally:
-        ann.context.close()

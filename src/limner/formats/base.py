@@ -8,17 +8,16 @@ format's records and `core.Dataset`, and `read(path, **options) -> (Dataset, Rep
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
-from contextlib import contextmanager
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from limner.core.collector import no_gc
 from limner.errors import ValidationError
 
 __all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "load_json", "load_json_pieces", "no_gc", "parse_xml"]
@@ -121,27 +120,6 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def no_gc():
-    """Pause the cyclic garbage collector while millions of objects are made: with a big parsed
-    file alive, every collection walks it, which made reading 5x slower. Nothing made here is
-    cyclic, so nothing is lost; reference counting still frees as usual.
-
-    On the way out the new objects are moved to the oldest generation at once (``freeze`` then
-    ``unfreeze``: list splices, no walk), else the first young collection after ``enable`` walks
-    them all. Skipped when the process froze objects of its own."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def atomic_copy(src: Path, dst: Path) -> None:

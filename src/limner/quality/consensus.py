@@ -67,7 +67,6 @@ Pure: core objects in, core objects out; no I/O.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -75,6 +74,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from limner.core.collector import no_gc
 from limner.core.shapes import Shape
 from limner.quality.consensus_clusters import EPS, Family, bulk_boxes, bulk_polygons, family_clusters, family_similarity
 from limner.quality.consensus_geometry import finish_vote, majority_area, merge_geometry
@@ -308,13 +308,8 @@ def consensus_many(
     # heap (the project's shapes) again and again, which costs more than the work itself.
     if sizes is not None and len(sizes) != len(assets):
         raise ValueError(f"sizes must give one (height, width) per asset: {len(sizes)} sizes for {len(assets)} assets")
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_gc():
         return _consensus_many(assets, sizes, quorum, iou, kpt_sigma, progress)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _consensus_many(assets, sizes, quorum: float, iou: float, kpt_sigma: float, progress) -> list:

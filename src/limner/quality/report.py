@@ -7,13 +7,12 @@ the API stay thin and do the same thing.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from limner.core.collector import no_gc
 from limner.core.shapes import Shape
 from limner.errors import NotFound, ValidationError
 from limner.exchange import project_dataset
@@ -26,19 +25,6 @@ __all__ = ["CONSENSUS_OWNER", "asset_consensus", "project_checks"]
 CONSENSUS_OWNER = "consensus"
 """The owner of the annotation a consensus writes."""
 
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a project is read into millions of small dicts and
-    lists (which reference counting frees on its own: they hold no cycles). Each full collection
-    walks every object alive, so with it running, reading 1,000,000 shapes took 48 s instead of 18."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def project_checks(
@@ -56,7 +42,7 @@ def project_checks(
     or ``owner``'s) and run the checks; findings carry asset ids. ``on_read(items, shapes)`` is
     called once the project is read, ``progress(fraction, rule)`` after each rule."""
     _check_rules(rules)  # refuse an unknown rule before reading a large project
-    with _no_cyclic_gc():
+    with no_gc():
         ds = project_dataset(db, project_id, owner=owner)
         with db.read() as s:
             q = select(Asset.id, Asset.name).where(Asset.project_id == project_id).order_by(Asset.id)

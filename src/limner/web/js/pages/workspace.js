@@ -44,7 +44,6 @@ function readClipboard() {
 const isTyping = (t) => t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
 
 export function mount(root, { params, query, app, signal }) {
-  performance.mark("ws:mount");
   const id = Number(params[0]);
   const owner = app.user.username;
   const nav = createNavigator(id, query, signal);
@@ -370,7 +369,6 @@ export function mount(root, { params, query, app, signal }) {
   async function load() {
     try {
       const data = await loadAsset(id, owner, signal);
-      performance.mark("ws:data");
       if (signal.aborted) return;
       asset = data.asset;
       project = data.project;
@@ -394,9 +392,7 @@ export function mount(root, { params, query, app, signal }) {
       // the document takes the fetched shapes over (a restored backup's conflict compares copies)
       const theirs = { ...data.mine, shapes: data.mine.shapes.map((x) => x) };
       editor = createEditor(canvas, { labels: data.labels, shapes: data.mine.shapes, readOnly, others: data.others, services, owned: true });
-      performance.mark("ws:editor");
       editor.scene.setImage(data.image, asset.width, asset.height);
-      performance.mark("ws:image");
       canvas.dataset.owner = owner;
       canvas.dataset.revision = String(data.mine.revision);
       editor.setTool("select");
@@ -432,7 +428,6 @@ export function mount(root, { params, query, app, signal }) {
       buildToolbar();
       overlay.hidden = true;
       canvas.dataset.asset = String(id);
-      performance.mark("ws:toolbar");
       // The image and its shapes first; the side panels in the task after that frame.
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       if (signal.aborted) return;

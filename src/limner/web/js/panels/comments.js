@@ -4,22 +4,12 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { toScreen } from "../render/geometry.js";
+import { shapeBounds, toScreen } from "../render/geometry.js";
 
+// A comment's region is a shape's kind and geometry (points, box, polygon, ellipse): [x, y, w, h].
 function regionBounds(region) {
-  if (!region) return null;
-  const g = region.geometry || {};
-  if (region.kind === "box") return [g.x, g.y, g.w, g.h];
-  if (region.kind === "points" && g.points && g.points.length) {
-    const xs = g.points.map((p) => p[0]), ys = g.points.map((p) => p[1]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
-  }
-  if (region.kind === "polygon" && g.points) {
-    const xs = g.points.map((p) => p[0]), ys = g.points.map((p) => p[1]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
-  }
-  if (region.kind === "ellipse") return [g.cx - g.rx, g.cy - g.ry, 2 * g.rx, 2 * g.ry];
-  return null;
+  const b = region ? shapeBounds(region) : null;
+  return b ? [b[0], b[1], b[2] - b[0], b[3] - b[1]] : null;
 }
 
 export function commentsPanel(editor, { assetId, user, onCount = () => {} }) {

@@ -26,21 +26,15 @@ export function disagreements(versions, iou = 0.5) {
   const out = new Set();
   const owners = [...versions.keys()];
   if (owners.length < 2) return out;
+  // each version's shapes with their bounds, worked out once
+  const boxed = new Map(owners.map((o) => [o, versions.get(o)
+    .filter((it) => it.shape.kind !== "tag")
+    .map((it) => ({ key: it.key, label: it.shape.label, b: shapeBounds(it.shape) }))
+    .filter((it) => it.b)]));
   for (const o of owners) {
-    for (const it of versions.get(o)) {
-      const b = shapeBounds(it.shape);
-      if (!b) continue;
-      for (const p of owners) {
-        if (p === o) continue;
-        const ok = versions.get(p).some((q) => q.shape.label === it.shape.label && q.shape.kind !== "tag" && (() => {
-          const c = shapeBounds(q.shape);
-          return c && boxIou(b, c) >= iou;
-        })());
-        if (!ok) {
-          out.add(it.key);
-          break;
-        }
-      }
+    for (const it of boxed.get(o)) {
+      const alone = owners.some((p) => p !== o && !boxed.get(p).some((q) => q.label === it.label && boxIou(it.b, q.b) >= iou));
+      if (alone) out.add(it.key);
     }
   }
   return out;

@@ -24,6 +24,19 @@ export function promptOf(state) {
   return p;
 }
 
+// A scribble in screen space: green for foreground, red for background.
+function scribble(ctx, view, points, positive) {
+  ctx.beginPath();
+  points.forEach(([x, y], i) => {
+    const [sx, sy] = toScreen(view, x, y);
+    if (i) ctx.lineTo(sx, sy);
+    else ctx.moveTo(sx, sy);
+  });
+  ctx.strokeStyle = positive ? "rgba(40,220,90,0.9)" : "rgba(240,60,60,0.9)";
+  ctx.lineWidth = 3;
+  ctx.stroke();
+}
+
 export const tool = {
   name: "assist",
   key: "i",
@@ -191,17 +204,7 @@ export const tool = {
           ctx.lineWidth = 1.5;
           ctx.strokeRect(x, y, st.box[2] * view.scale, st.box[3] * view.scale);
         }
-        for (const s of st.scribbles) {
-          ctx.beginPath();
-          s.points.forEach(([x, y], i) => {
-            const [sx, sy] = toScreen(view, x, y);
-            if (i) ctx.lineTo(sx, sy);
-            else ctx.moveTo(sx, sy);
-          });
-          ctx.strokeStyle = s.positive ? "rgba(40,220,90,0.9)" : "rgba(240,60,60,0.9)";
-          ctx.lineWidth = 3;
-          ctx.stroke();
-        }
+        for (const s of st.scribbles) scribble(ctx, view, s.points, s.positive);
         const dot = ([x, y], fill) => {
           const [sx, sy] = toScreen(view, x, y);
           ctx.beginPath();
@@ -215,17 +218,8 @@ export const tool = {
         for (const p of st.positive) dot(p, "#28c850");
         for (const p of st.negative) dot(p, "#e83c3c");
         if (press && press.moved && press.to) {
-          if (press.alt) {
-            ctx.beginPath();
-            press.points.forEach(([x, y], i) => {
-              const [sx, sy] = toScreen(view, x, y);
-              if (i) ctx.lineTo(sx, sy);
-              else ctx.moveTo(sx, sy);
-            });
-            ctx.strokeStyle = press.shift ? "rgba(240,60,60,0.9)" : "rgba(40,220,90,0.9)";
-            ctx.lineWidth = 3;
-            ctx.stroke();
-          } else {
+          if (press.alt) scribble(ctx, view, press.points, !press.shift);
+          else {
             const [ax, ay] = toScreen(view, press.x, press.y);
             const [bx, by] = toScreen(view, press.to[0], press.to[1]);
             ctx.strokeStyle = "#50c8ff";
