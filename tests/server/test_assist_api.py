@@ -305,6 +305,18 @@ def test_a_kept_scribble_classifier_segments_the_next_image(live, admin, blobs_p
     assert (e.value.status, e.value.field) == (404, "tool")
 
 
+def test_deleting_the_project_removes_its_kept_classifiers_files(live, admin, blobs_project):
+    pid, first = blobs_project["id"], blobs_project["first"]
+    kept = _keep(admin, first, "scribble", "gone", prompt={"scribbles": [FG, BG]})
+    key = kept["config"]["key"]
+    assert live.services.storage.exists(key)
+    admin.delete_project(pid)
+    assert not live.services.storage.exists(key)
+    with pytest.raises(ApiError) as e:
+        admin.get_project(pid)
+    assert e.value.status == 404
+
+
 def test_keeping_a_classifier_is_refused_clearly(live, admin, blobs_project):
     pid, first = blobs_project["id"], blobs_project["first"]
     one, first_annotator = live.new_user("keep-a")

@@ -17,7 +17,7 @@ from limner.store import audit
 from limner.store.models import ModelRow, User
 
 __all__ = ["KINDS", "assets_with_owner", "check_name", "create_model", "delete_model", "find_model", "get_model", "keep_model",
-           "list_models", "model_dict", "owner_of", "put_model_annotations"]  # fmt: skip
+           "kept_files", "list_models", "model_dict", "owner_of", "put_model_annotations"]  # fmt: skip
 
 KINDS = ("interactor", "detector")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -130,6 +130,13 @@ def delete_model(s: Session, m: ModelRow, actor_id: int | None) -> None:
     """Remove the model; its pre-labels (``model:NAME`` annotations) stay."""
     audit.record(s, actor_id, "delete", "model", m.id, project_id=m.project_id, name=m.name)
     s.delete(m)
+
+
+def kept_files(s: Session, project_id: int, type_: str) -> list[tuple[int, str]]:
+    """``(model id, storage key)`` of the project's models of ``type_`` that keep a file in the
+    media storage (``config.key``), so deleting the project can remove the files too."""
+    rows = s.execute(select(ModelRow.id, ModelRow.config).where(ModelRow.project_id == project_id, ModelRow.type == type_))
+    return [(mid, cfg["key"]) for mid, cfg in rows if isinstance(cfg, dict) and isinstance(cfg.get("key"), str)]
 
 
 def assets_with_owner(s: Session, asset_ids: list[int], owner: str) -> set[int]:

@@ -2,7 +2,8 @@ from fastapi import APIRouter, Depends, Response
 
 from limner.server.deps import Ctx, get_ctx
 from limner.server.schemas import ProjectIn, ProjectPatch
-from limner.store import projects
+from limner import assist_calls
+from limner.store import assistants, projects
 
 router = APIRouter(tags=["projects"])
 
@@ -45,5 +46,8 @@ def delete_project(project_id: int, ctx: Ctx = Depends(get_ctx)) -> Response:
     with ctx.write() as s:
         p = projects.get_project(s, project_id)
         ctx.authorize(s, project_id, "project.delete")
+        kept = assistants.kept_files(s, project_id, assist_calls.KEPT)
         projects.delete_project(s, p, ctx.user.id)
+    for model_id, key in kept:  # after the commit: a failed delete keeps the files its models name
+        assist_calls.drop_classifier(ctx.services.storage, model_id, key)
     return Response(status_code=204)
