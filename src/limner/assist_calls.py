@@ -35,10 +35,21 @@ from limner.store import assistants
 from limner.store.models import Asset
 
 __all__ = ["KEPT", "Tool", "check_kept_name", "drop_classifier", "interact", "list_tools", "precompute", "resolve", "self_test",
-           "store_classifier", "to_keep"]
+           "set_cache_limit", "store_classifier", "to_keep"]
 
 IMAGES = PrecomputeCache(max_entries=8, max_bytes=256 << 20)
 STATES = PrecomputeCache(max_entries=24, max_bytes=1 << 30)
+
+
+def set_cache_limit(megabytes: int) -> None:
+    """Share ``megabytes`` (the ``assist_cache_mb`` setting) between decoded images (a fifth) and
+    precompute states (the rest)."""
+    if megabytes < 1:
+        raise ValidationError(f"LIMNER_ASSIST_CACHE_MB must be at least 1, got {megabytes}", field="assist_cache_mb")
+    total = megabytes << 20
+    IMAGES.resize(total // 5)
+    STATES.resize(total - total // 5)
+
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="limner-precompute")
 _BUILTINS: dict[tuple, Any] = {}
 _LOCK = threading.Lock()

@@ -35,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_roots", "", "Server folders (separated by ':') that managers may register as assets; empty: admins only."),
     Setting("thumbnail_size", 256, "Longest side of asset thumbnails, in pixels.", int),
     Setting("workers", 2, "Threads used to decode images during ingest.", int),
+    Setting("assist_cache_mb", 1280, "Memory for assistance: decoded images (a fifth) and per-image precompute states, in MB.", int),
     Setting("log_level", "info", "Server log level: debug, info, warning or error."),
     Setting("secure_cookies", False, "Mark session cookies Secure (set when served over HTTPS).", bool),
 )
@@ -65,6 +66,7 @@ class Settings:
     import_roots: str = ""
     thumbnail_size: int = 256
     workers: int = 2
+    assist_cache_mb: int = 1280
     log_level: str = "info"
     secure_cookies: bool = False
     extra: dict = field(default_factory=dict)

@@ -79,6 +79,32 @@ def test_lru_bounds_entries_and_bytes():
         PrecomputeCache(max_entries=0)
 
 
+def test_resize_evicts_the_least_recent_states_and_the_setting_shares_the_budget():
+    cache, tool = PrecomputeCache(max_entries=10), _Counting()
+    for k in ("a", "b", "c"):
+        cache.get(k, tool, IMG)
+    assert cache.bytes == 3 * 480
+    cache.resize(2 * 480)
+    assert len(cache) == 2 and ("a", "counting") not in cache and cache.max_bytes == 960
+    cache.resize(0)  # the most recent state stays, even over the bound
+    assert len(cache) == 1 and ("c", "counting") in cache
+    with pytest.raises(ValueError, match="max_bytes must be >= 0"):
+        cache.resize(-1)
+
+    from limner import assist_calls
+    from limner.errors import ValidationError
+
+    before = assist_calls.IMAGES.max_bytes, assist_calls.STATES.max_bytes
+    try:
+        assist_calls.set_cache_limit(500)
+        assert (assist_calls.IMAGES.max_bytes, assist_calls.STATES.max_bytes) == (100 << 20, 400 << 20)
+        with pytest.raises(ValidationError, match="LIMNER_ASSIST_CACHE_MB must be at least 1"):
+            assist_calls.set_cache_limit(0)
+    finally:
+        assist_calls.IMAGES.resize(before[0])
+        assist_calls.STATES.resize(before[1])
+
+
 def test_concurrent_requests_compute_once():
     cache, tool = PrecomputeCache(), _Counting(delay=0.2)
     got = []

@@ -125,6 +125,14 @@ class PrecomputeCache:
         with self._lock:
             self._items.clear()
 
+    def resize(self, max_bytes: int) -> None:
+        """Bound the cache to ``max_bytes`` from now on, evicting the least recently used states."""
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
     def _evict(self) -> None:
         total = sum(b for _, b, _ in self._items.values())
         while len(self._items) > 1 and (len(self._items) > self.max_entries or total > self.max_bytes):

@@ -90,7 +90,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     app.add_middleware(AccessLog)
 
+    from limner import assist_calls
     from limner.server.routers import ROUTERS, browser
+
+    assist_calls.set_cache_limit(app.state.limner.settings.assist_cache_mb)
 
     for r in ROUTERS:
         app.include_router(r, prefix="/api/v1")
