@@ -12,7 +12,7 @@ from typing import Any
 
 from limner.errors import ValidationError
 
-__all__ = ["counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs_ok"]
+__all__ = ["counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs", "string_runs_ok"]
 
 
 def counts_from_string(s: str) -> list[int]:
@@ -85,32 +85,39 @@ def check_rle(rle: Any, height: int | None, width: int | None, where: str, *, fi
     return {"size": [h, w], "counts": compressed}
 
 
-def string_runs_ok(counts: str, height: int, width: int) -> bool:
-    """Whether a compressed COCO RLE string decodes to non-negative runs covering height x width
-    pixels: :func:`counts_from_string` vectorised, the fast path of :func:`check_rle`."""
+def string_runs(counts: str):
+    """The runs of a compressed COCO RLE string as an int64 array (:func:`counts_from_string`
+    vectorised), or None when the string is not valid COCO RLE."""
     import numpy as np  # imported here: the server starts without numpy
 
     try:
         c = np.frombuffer(counts.encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
     except UnicodeEncodeError:
-        return False
+        return None
     if c.size == 0 or c.min() < 0 or c.max() > 63:
-        return False
+        return None
     ends = (c & 0x20) == 0
     if not ends[-1]:
-        return False
+        return None
     last = np.flatnonzero(ends)
     start = np.concatenate(([0], last[:-1] + 1))
     k = np.arange(c.size) - np.repeat(start, last - start + 1)
     if k.max() > 10:
-        return False
+        return None
     vals = np.add.reduceat((c & 0x1F) << (5 * k), start)
     neg = (c[last] & 0x10) != 0
     vals[neg] -= np.left_shift(1, 5 * (k[last[neg]] + 1))
     runs = vals.copy()
     runs[1::2] = np.cumsum(vals[1::2])
     runs[2::2] = np.cumsum(vals[2::2])
-    return bool(runs.min() >= 0) and int(runs.sum()) == height * width
+    return runs
+
+
+def string_runs_ok(counts: str, height: int, width: int) -> bool:
+    """Whether a compressed COCO RLE string decodes to non-negative runs covering height x width
+    pixels: the fast path of :func:`check_rle`."""
+    runs = string_runs(counts)
+    return runs is not None and bool(runs.min() >= 0) and int(runs.sum()) == height * width
 
 
 def compress(runs: list[int], height: int, width: int) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
+import orjson
 
 from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item, _color
@@ -68,18 +69,44 @@ def cvat_mask_to_rle(counts: list[int], left: int, top: int, width: int, height:
 
 
 def rle_to_cvat_mask(rle: dict) -> tuple[list[int], int, int, int, int] | None:
-    """Full-image COCO RLE -> (counts, left, top, width, height) over the tight window; None if empty."""
-    m = _rle.decode(rle)
-    rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+    """Full-image COCO RLE -> (counts, left, top, width, height) over the tight window; None if empty.
+
+    Only the window is painted: COCO runs are column-major, so the window's columns are one span of
+    the runs, clipped and repeated (no full-image decode)."""
+    h, w = (int(v) for v in rle["size"])
+    runs = _rle.string_runs(rle["counts"])
+    if runs is None or runs.min() < 0 or int(runs.sum()) != h * w:
+        m = _rle.decode(rle)  # not expected for a checked RLE; the plain way
+        runs = None
+    if runs is not None:
+        ends = np.cumsum(runs)
+        starts = ends - runs
+        fg = (np.arange(runs.size) & 1).astype(bool) & (runs > 0)
+        if not fg.any():
+            return None
+        lo, hi = int(starts[fg][0]), int(ends[fg][-1])  # the first and last foreground pixel (+1)
+        c0, c1 = lo // h, (hi - 1) // h + 1
+        a, b = c0 * h, c1 * h
+        s, e = np.clip(starts, a, b), np.clip(ends, a, b)
+        cols = np.repeat(fg.astype(np.uint8), e - s).reshape(c1 - c0, h)
+        m = cols.T  # rows x window columns
+        left = c0
+    else:
+        left = 0
+    rows = np.flatnonzero(m.any(axis=1))
     if not len(rows):
         return None
-    top, bottom, left, right = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
-    win = m[top : bottom + 1, left : right + 1].ravel()
+    top, bottom = int(rows[0]), int(rows[-1])
+    if runs is None:
+        cols_any = np.flatnonzero(m.any(axis=0))
+        left, right = int(cols_any[0]), int(cols_any[-1])
+        m = m[:, left : right + 1]
+    win = np.ascontiguousarray(m[top : bottom + 1]).ravel()
     bounds = np.concatenate(([0], np.flatnonzero(win[1:] != win[:-1]) + 1, [win.size]))
-    runs = np.diff(bounds).tolist()
+    counts = np.diff(bounds).tolist()
     if win[0]:
-        runs.insert(0, 0)
-    return runs, left, top, right - left + 1, bottom - top + 1
+        counts.insert(0, 0)
+    return counts, left, top, m.shape[1], bottom - top + 1
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -537,13 +564,12 @@ def _val(v) -> str:
 def _pts_str(pts) -> str:
     if type(pts) is Points:
         a = pts.array[:, :2] + 0.0  # -0.0 becomes 0.0, as _f writes it
-        if len(a) and float(np.abs(a).max()) < 1e15:  # NaN fails this too
-            # the shortest round-trip repr of every number at once (C), whole numbers without ".0"
-            return _DOT0.sub("", repr(a.tolist())[2:-2].replace("], [", ";").replace(", ", ","))
+        if len(a):
+            # every number's shortest round-trip form at once (orjson, C): b"[[x,y],[x,y]]"
+            s = orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY)
+            if b"e" not in s and b"n" not in s:  # exponents are written as repr does, NaN (null) by _f
+                return s.replace(b".0,", b",").replace(b".0]", b"]")[2:-2].replace(b"],[", b";").decode()
     return ";".join(f"{_f(p[0])},{_f(p[1])}" for p in pts)
-
-
-_DOT0 = re.compile(r"\.0(?=[,;]|$)")
 
 
 def _label_xml(label: Label, extras: dict) -> str:
