@@ -364,6 +364,7 @@ cli_models.register(app, _open, _settings, _fail, _project_id, DataDir)
 
 
 def main() -> None:
+    cli_formats.FAST_EXIT = True
     try:
         app()
     except KeyboardInterrupt:

@@ -8,6 +8,23 @@ import typer
 
 __all__ = ["register"]
 
+#: set by ``limner.cli.main``: the process is the ``limner`` command, so it may end without freeing
+#: what it holds (not when the commands run inside another program, e.g. a test's CliRunner)
+FAST_EXIT = False
+
+
+def _finish() -> None:
+    """End a command that has written everything it was asked to: a converted dataset's hundreds of
+    thousands of objects need not be freed one by one before the process ends (0.3 s for 200,000
+    shapes). Output streams are flushed first; files were closed by their writers."""
+    if FAST_EXIT:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
 
 def _status(console, text: str):
     return console.status(text, spinner="dots")
@@ -73,6 +90,7 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
             fail(e.detail)
         console.print(f"wrote {out} as {to}")
         _print_result(console, result)
+        _finish()
 
     @app.command("export")
     def export_cmd(
@@ -112,6 +130,7 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
             db.dispose()
         console.print(f"exported {result['items']} images, {result['shapes']} shapes to {out} as {format}")
         _print_result(console, result)
+        _finish()
 
     @app.command("import")
     def import_cmd(
