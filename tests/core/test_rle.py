@@ -33,7 +33,18 @@ def coco_string(mask: np.ndarray) -> str:
 
 
 def test_exports():
-    assert set(rle_mod.__all__) == {"counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs_ok"}
+    assert set(rle_mod.__all__) == {"counts_from_string", "check_rle", "compress", "decode", "encode", "string_runs",
+                                    "string_runs_ok"}
+
+
+def test_string_runs_are_the_counts_or_none():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        m = rng.random((int(rng.integers(1, 30)), int(rng.integers(1, 30)))) < 0.4
+        s = coco_string(m)
+        assert rle_mod.string_runs(s).tolist() == rle_mod.counts_from_string(s)
+    assert rle_mod.string_runs("") is None and rle_mod.string_runs("\u00e9") is None
+    assert rle_mod.string_runs("0" + chr(48 + 0x20)) is None  # ends inside a count
 
 
 # -- counts_from_string ---------------------------------------------------------------------------
