@@ -49,6 +49,23 @@ def test_ring_coords_and_bounds_mix_points_and_lists():
     assert ring_bounds(np.zeros((0, 2)), np.zeros(1, np.int64)).shape == (0, 4)
 
 
+def test_ring_coords_joins_spans_of_one_array_as_its_slices():
+    base = np.arange(20, dtype=np.float64).reshape(10, 2)
+    other = np.arange(100, 108, dtype=np.float64).reshape(4, 2)
+    cut = [Points(base[a:b], None, (base, a, b)) for a, b in ((0, 3), (3, 7), (7, 10))]
+    coords, offsets = ring_coords(cut)
+    assert offsets.tolist() == [0, 3, 7, 10] and coords.tolist() == base.tolist()
+    assert np.shares_memory(coords, base)  # no copy: one slice of the reader's array
+    # a gap, a second base, and a ring without a span: the same figures as joining each ring
+    mixed = [cut[0], cut[2], Points(other[1:4], None, (other, 1, 4)), cut[1]]
+    coords, offsets = ring_coords(mixed)
+    assert offsets.tolist() == [0, 3, 6, 9, 13]
+    assert coords.tolist() == np.concatenate([base[0:3], base[7:10], other[1:4], base[3:7]]).tolist()
+    plain = [cut[0], Points(base[3:7].copy()), [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]]
+    coords, offsets = ring_coords(plain)
+    assert offsets.tolist() == [0, 3, 7, 10] and coords[7:].tolist() == [[0, 1], [2, 3], [4, 5]]
+
+
 def _random_rings(rng, n):
     out = []
     for k in range(n):

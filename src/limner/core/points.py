@@ -24,12 +24,15 @@ __all__ = ["Points", "as_array", "json_default", "ring_bounds", "ring_coords", "
 class Points(Sequence):
     """An N x 2 float64 array of vertices that reads as a list of ``[x, y]`` lists."""
 
-    __slots__ = ("array", "box")
+    __slots__ = ("array", "box", "span")
     __hash__ = None  # type: ignore[assignment]
 
-    def __init__(self, array: np.ndarray, box: Sequence[float] | None = None):
+    def __init__(self, array: np.ndarray, box: Sequence[float] | None = None, span: tuple | None = None):
         self.array = array
         self.box = box  # x0, y0, x1, y1 when known (a reader computes them for many at once)
+        # (base, start, stop) when ``array`` is ``base[start:stop]``: rings a reader cut from one
+        # array in order are joined again by :func:`ring_coords` without copying each
+        self.span = span
 
     def bbox(self) -> tuple[float, float, float, float]:
         """``(x, y, w, h)`` around the points, the numbers ``geometry.bbox`` gives for a list."""
@@ -96,12 +99,43 @@ def as_array(points) -> np.ndarray:
 
 def ring_coords(rings: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """All vertices of ``rings`` as one M x 2 array and the ``len(rings) + 1`` offsets of each ring
-    in it. Rings of :class:`Points` are joined without visiting a vertex in Python."""
+    in it. Rings of :class:`Points` are joined without visiting a vertex in Python, and rings cut
+    in order from one array (a reader's, see ``Points.span``) as that array's slices."""
+    joined = _spans(rings)
+    if joined is not None:
+        return joined
     arrays = [r.array if type(r) is Points else as_array(r) for r in rings]
     lens = np.fromiter(map(len, arrays), np.int64, count=len(arrays))
     offsets = np.zeros(len(arrays) + 1, np.int64)
     np.cumsum(lens, out=offsets[1:])
     coords = np.concatenate(arrays) if arrays else np.zeros((0, 2))
+    return coords, offsets
+
+
+def _spans(rings: Sequence) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`ring_coords` of rings that all have a span, as few slices of their bases; else None."""
+    if not rings:
+        return None
+    parts: list[list] = []
+    stops: list[int] = []
+    try:
+        for r in rings:
+            base, start, stop = r.span
+            last = parts[-1] if parts else None
+            if last is not None and last[0] is base and last[2] == start:
+                last[2] = stop
+            else:
+                parts.append([base, start, stop])
+            stops.append(stop - start)
+    except (AttributeError, TypeError):  # not a Points, or one without a span
+        return None
+    offsets = np.zeros(len(rings) + 1, np.int64)
+    np.cumsum(np.array(stops, np.int64), out=offsets[1:])
+    if len(parts) == 1:
+        base, a, b = parts[0]
+        coords = base[a:b]
+    else:
+        coords = np.concatenate([base[a:b] for base, a, b in parts])
     return coords, offsets
 
 

@@ -393,7 +393,7 @@ class _Rings:
         boxes = ring_bounds(a, offsets).tolist()  # every ring has 3 points or more
         o = 0
         for g, m, box in zip(self.geoms, offsets[1:].tolist(), boxes):
-            g["points"] = Points(a[o:m], box)
+            g["points"] = Points(a[o:m], box, (a, o, m))
             o = m
         self.flats, self.geoms, self.n = [], [], 0
 
