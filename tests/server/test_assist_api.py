@@ -242,7 +242,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _keep(client, asset_id: int, tool: str, name: str, **body) -> dict:
-    return client._json("POST", f"/assets/{asset_id}/assist/{tool}/keep", json={"name": name, **body})
+    return client.keep_classifier(asset_id, tool, name, **body)
 
 
 def test_a_kept_scribble_classifier_segments_the_next_image(live, admin, blobs_project):

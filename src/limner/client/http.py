@@ -330,6 +330,13 @@ class Client:
         body = {"prompt": prompt, "tolerance": tolerance, "options": options}
         return self._json("POST", f"/assets/{asset_id}/assist/{tool}", json=body)
 
+    def keep_classifier(self, asset_id: int, tool: str, name: str, *, prompt: dict | None = None,
+                        options: dict | None = None, replace: bool = False) -> JSON:  # fmt: skip
+        """Keep the scribble classifier trained on this image (by the last ``assist`` call with
+        ``tool``, or on ``prompt`` now) as the project's model ``name``; returns the model."""
+        body = {"name": name, "prompt": prompt or {}, "options": options, "replace": replace}
+        return self._json("POST", f"/assets/{asset_id}/assist/{tool}/keep", json=body)
+
     def precompute(self, asset_id: int, tool: str, *, options: dict | None = None) -> JSON:
         return self._json("POST", f"/assets/{asset_id}/assist/{tool}/precompute", json={"options": options})
 
