@@ -136,7 +136,7 @@ def ingest(
     return report
 
 
-def _internal_host(url: str) -> bool:
+def internal_host(url: str) -> bool:
     """Whether the URL's host is this machine or a private network (a manager must not make the
     server fetch from inside its own network)."""
     import ipaddress
@@ -168,7 +168,7 @@ def source_paths_allowed(paths: list[str], is_admin: bool, roots: list) -> str |
         if "://" in p:
             if not p.startswith(("http://", "https://")):
                 return f"{p}: only http and https URLs can be imported"
-            if not is_admin and _internal_host(p):
+            if not is_admin and internal_host(p):
                 return f"{p}: only administrators may import from this machine or private network addresses"
             continue
         if is_admin:

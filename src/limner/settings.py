@@ -33,6 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_token_minutes", 60, "How long a one-time login link stays valid, in minutes.", int),
     Setting("max_upload_mb", 200, "Largest single image file accepted, in megabytes.", int),
     Setting("import_roots", "", "Server folders (separated by ':') that managers may register as assets; empty: admins only."),
+    Setting("model_hosts", "", "Model servers on this machine or a private network (host or host:port, separated by ',') "
+            "that managers may register; empty: administrators only."),
     Setting("thumbnail_size", 256, "Longest side of asset thumbnails, in pixels.", int),
     Setting("workers", 2, "Threads used to decode images during ingest.", int),
     Setting("assist_cache_mb", 1280, "Memory for assistance: decoded images (a fifth) and per-image precompute states, in MB.", int),
@@ -64,6 +66,7 @@ class Settings:
     login_token_minutes: int = 60
     max_upload_mb: int = 200
     import_roots: str = ""
+    model_hosts: str = ""
     thumbnail_size: int = 256
     workers: int = 2
     assist_cache_mb: int = 1280

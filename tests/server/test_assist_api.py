@@ -95,6 +95,31 @@ def test_managers_name_model_files_only_in_the_models_folder(live, admin, square
     assert e.value.status == 403
 
 
+def test_managers_register_model_servers_on_private_hosts_only_when_listed(live, admin, square_project):
+    pid = square_project["id"]
+    user, manager = live.new_user("mgr-url")
+    admin.add_member(pid, user["username"], "manager")
+    for url in ("http://127.0.0.1:9/", "http://localhost:9", "http://10.1.2.3:9090", "http://[::1]:9"):
+        with pytest.raises(ApiError) as e:
+            manager.add_model(pid, f"srv-{uuid.uuid4().hex[:4]}", "detector", "ml_backend", {"url": url})
+        assert (e.value.status, e.value.field) == (403, "config.url"), url
+        assert "LIMNER_MODEL_HOSTS" in e.value.detail
+    assert manager.add_model(pid, "public", "detector", "ml_backend", {"url": "http://93.184.215.14:9090"})["type"] == "ml_backend"
+    assert admin.add_model(pid, "local", "detector", "ml_backend", {"url": "http://127.0.0.1:9/"})["config"]["url"] == (
+        "http://127.0.0.1:9/")
+    before = live.services.settings
+    live.services.settings = before.with_(model_hosts="127.0.0.1:9, ml.internal")
+    try:
+        assert manager.add_model(pid, "listed", "detector", "ml_backend", {"url": "http://127.0.0.1:9/x"})["name"] == "listed"
+        with pytest.raises(ApiError) as e:  # the same host on another port is not listed
+            manager.add_model(pid, "other-port", "detector", "ml_backend", {"url": "http://127.0.0.1:10"})
+        assert e.value.status == 403
+    finally:
+        live.services.settings = before
+    names = {m["name"] for m in admin._json("GET", f"/projects/{pid}/models")["items"]}
+    assert {"public", "local", "listed"} <= names and "other-port" not in names
+
+
 def test_tools_and_a_builtin_interactor(admin, square_project):
     pid = square_project["id"]
     asset = next(a for a in square_project["assets"] if a["name"] == "square.png")

@@ -58,6 +58,32 @@ def _check_paths(ctx: Ctx, type_: str, config: dict) -> None:
         config[key] = str(p)
 
 
+def _check_url(ctx: Ctx, type_: str, config: dict) -> None:
+    """A model server a manager registers is on the public network, or on a host an administrator
+    listed in LIMNER_MODEL_HOSTS: the server calls it with project images, so a manager must not
+    be able to point it at this machine's or the private network's services."""
+    if type_ != "ml_backend" or ctx.user.is_admin:
+        return
+    from urllib.parse import urlsplit
+
+    from limner.ingest import internal_host
+
+    url = config["url"]
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        raise ValidationError(f"config.url: {url!r} is not a URL", field="config.url") from None
+    port = port or (443 if parts.scheme == "https" else 80)
+    allowed = {h.strip().lower() for h in ctx.services.settings.model_hosts.split(",") if h.strip()}
+    if host in allowed or f"{host}:{port}" in allowed:
+        return
+    if internal_host(url):
+        raise PermissionDenied(
+            f"config.url: {host} is this machine or a private network address; only administrators register such "
+            "model servers, or list the host in LIMNER_MODEL_HOSTS for managers", field="config.url")  # fmt: skip
+
+
 @router.get("/projects/{project_id}/models")
 def list_models(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
     """The project's registered models and the site-wide ones, with their configuration."""
@@ -69,7 +95,8 @@ def list_models(project_id: int, ctx: Ctx = Depends(get_ctx)) -> dict:
 
 @router.post("/projects/{project_id}/models", status_code=201)
 def create_model(project_id: int, body: ModelIn, ctx: Ctx = Depends(get_ctx)) -> dict:
-    """Register a model for the project (manager; model files outside DATA_DIR/models: administrators).
+    """Register a model for the project (manager; model files outside DATA_DIR/models and model
+    servers on this machine or a private network not in LIMNER_MODEL_HOSTS: administrators).
     It is loaded once to check its configuration."""
     with ctx.read() as s:
         projects.get_project(s, project_id)
@@ -80,6 +107,7 @@ def create_model(project_id: int, body: ModelIn, ctx: Ctx = Depends(get_ctx)) ->
     config = dict(body.config)
     check(body.kind, body.type, config)
     _check_paths(ctx, body.type, config)
+    _check_url(ctx, body.type, config)
     release(load(body.kind, body.type, config, name=body.name))
     with ctx.write() as s:
         m = assistants.create_model(s, project_id, body.name, body.kind, body.type, config, ctx.user.id)
