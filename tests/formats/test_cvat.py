@@ -100,9 +100,15 @@ def test_video_export_tracks():
 
 @needs_peer
 def test_big_files_stream_the_same(monkeypatch):
+    import defusedxml.ElementTree as DET
+
     small = [cvat.read(CVAT / d)[0] for d in ("for_images/export_project", "for_video")]
-    monkeypatch.setattr(cvat, "STREAM_ABOVE", 0)
+    streamed = []
+    iterparse = DET.iterparse
+    monkeypatch.setattr(DET, "iterparse", lambda *a, **k: streamed.append(a[0]) or iterparse(*a, **k))
+    monkeypatch.setattr(cvat.reading, "STREAM_ABOVE", 0)
     big = [cvat.read(CVAT / d)[0] for d in ("for_images/export_project", "for_video")]
+    assert len(streamed) >= 2  # every file of both exports went through iterparse
     for a, b in zip(small, big):
         assert [(i.name, [s.to_dict() for s in i.shapes]) for i in a.items] == [
             (i.name, [s.to_dict() for s in i.shapes]) for i in b.items
@@ -358,7 +364,7 @@ HEAD = '<?xml version="1.0"?><annotations><version>1.1</version><meta><task><lab
 @pytest.mark.parametrize("stream", [False, True], ids=["tree", "iterparse"])
 def test_bad_input_names_file_and_place(tmp_path, monkeypatch, body, needle, stream):
     if stream:
-        monkeypatch.setattr(cvat, "STREAM_ABOVE", 0)
+        monkeypatch.setattr(cvat.reading, "STREAM_ABOVE", 0)
     if body.startswith(HEAD) and not body.endswith("</annotations>"):
         body += "</annotations>"
     f = tmp_path / "annotations.xml"

@@ -1,7 +1,7 @@
 """What every format module shares: its error type, its report, and atomic file writing.
 
-A format module is ~300 lines of functions (see formats/coco.py): pure converters between the
-format's records and `core.Dataset`, and `read(path, **options) -> (Dataset, Report)` /
+A format is a module of ~300 lines of functions, or a package of such modules for the big ones
+(see formats/coco/): pure converters between the format's records and `core.Dataset`, and `read(path, **options) -> (Dataset, Report)` /
 `write(dataset, path, **options) -> Report` as the only I/O, registered with
 `limner.formats.register`.
 """

@@ -1,0 +1,107 @@
+"""The COCO format's entry points: ``read`` (a COCO folder or one JSON file, its images found),
+``write`` (``annotations/<task>_<subset>.json``, files of an earlier write removed, the images on
+request), ``detect``, and the format's registration with :mod:`limner.formats.registry`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from limner.core.dataset import Dataset
+from limner.errors import ValidationError
+from limner.formats.base import FormatError, Report, atomic_write, load_json_pieces, no_gc
+from limner.formats.coco.layout import (
+    _READ_TASKS,
+    TASKS,
+    _looks_coco,
+    copy_images,
+    dumps,
+    find_files,
+    find_images,
+    parse_name,
+    peek,
+    split_subset,
+)
+from limner.formats.coco.reading import coco_to_dataset
+from limner.formats.coco.writing import dataset_to_coco
+from limner.formats.registry import Format, register
+
+# -- reading: coco ---------------------------------------------------------------------------------
+
+
+def read(path: Path, *, tasks: tuple[str, ...] | None = None, **options) -> tuple[Dataset, Report]:
+    """Read a COCO folder (``annotations/<task>_<subset>.json``) or one COCO JSON file.
+
+    ``tasks`` limits the files read (default: every task but panoptic)."""
+    path = Path(path)
+    report = Report("COCO")
+    files = find_files(path, tuple(tasks) if tasks else TASKS)
+    if not [f for f in files if f[0] != "panoptic"]:
+        raise FormatError(path, "no COCO annotation files found (expected annotations/<task>_<subset>.json)")
+    sources: dict[str | None, tuple[Path, str | None]] = {}
+    with no_gc():
+        parsed = []
+        for task, subset, f in files:
+            sources.setdefault(split_subset(subset), (f, subset))
+            parsed.append((task, subset, load_json_pieces(f, "annotations"), str(f)))
+        ds = coco_to_dataset(parsed, report=report, consume=True)
+        del parsed
+    find_images(ds, path, sources, report)
+    return ds, report
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def write(dataset: Dataset, path: Path, *, include_images: bool = False, **options) -> Report:
+    """Write ``annotations/<task>_<subset>.json`` under the folder ``path`` (and the images)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        raise ValidationError(f"{path}: COCO is written as a folder (annotations/<task>_<subset>.json); give a folder", field="path")
+    report = Report("COCO")
+    docs = dataset_to_coco(dataset, report=report)
+    for (task, subset), doc in docs.items():
+        atomic_write(path / "annotations" / f"{task}_{subset}.json", dumps(doc))
+    for subset in {s for _, s in docs}:  # files of an earlier write would be read with these
+        for task in _READ_TASKS:
+            old = path / "annotations" / f"{task}_{subset}.json"
+            if (task, subset) not in docs and old.is_file():
+                old.unlink()
+                report.problem(f"{old}: removed, it was not part of this dataset")
+    if include_images:
+        copy_images(dataset, path, report)
+    return report
+
+
+# -- detection -------------------------------------------------------------------------------------
+
+
+def detect(path: Path) -> int:
+    path = Path(path)
+    if path.is_file():
+        if path.suffix.lower() != ".json":
+            return 0
+        head = peek(path)
+        return 70 if _looks_coco(head) and b'"segments_info"' not in head else 0
+    if not path.is_dir():
+        return 0
+    ann = path / "annotations"
+    if ann.is_dir():
+        tasks = {t[0] for t in (parse_name(f) for f in os.listdir(ann)) if t}
+        return 90 if tasks & set(_READ_TASKS) else 0
+    for f in sorted(path.glob("*.json"))[:5]:
+        head = peek(f)
+        if _looks_coco(head) and b'"segments_info"' not in head:
+            return 50
+    return 0
+
+
+register(
+    Format(
+        name="coco",
+        description="COCO instances, person keypoints, image labels, captions (annotations/<task>_<subset>.json)",
+        read=read,
+        write=write,
+        detect=detect,
+    )
+)

@@ -1,0 +1,188 @@
+"""COCO documents to a Dataset: the checks of a file's top-level keys, its info, licenses and
+other keys kept, its images as items, then ``coco_to_dataset`` turning parsed files of every task
+into one Dataset (annotations split over instances/stuff/person_keypoints files merged, captions
+into item metadata)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from limner.core.dataset import Dataset, Item
+from limner.formats.base import FormatError, JsonPieces, Report, no_gc
+from limner.formats.coco.annotations import _Rings, annotation_shapes
+from limner.formats.coco.categories import declare_attributes, finish_skeletons, read_categories
+from limner.formats.coco.layout import _OBJECT_TASKS, split_subset
+
+# -- reading: shared by coco and coco_panoptic ----------------------------------------------------
+
+
+def check_top(data: Any, src: str, keys: tuple[str, ...]) -> None:
+    if not isinstance(data, dict):
+        raise FormatError(src, "a COCO file must hold a JSON object with images, annotations and categories")
+    for k in keys:
+        if k in data and data[k] is not None and not isinstance(data[k], (list, JsonPieces)):
+            raise FormatError(src, f"{k} must be a list, got {type(data[k]).__name__}", key=k)
+
+
+def read_meta(data: dict, dataset: Dataset) -> None:
+    """Keep the file's info, licenses and unknown top-level keys in ``dataset.info["coco"]``."""
+    meta = dataset.info.setdefault("coco", {})
+    meta.setdefault("categories", {})
+    for k in ("info", "licenses"):
+        if k in data and k not in meta:
+            meta[k] = data[k]
+    for k, v in data.items():
+        if k not in ("info", "licenses", "images", "annotations", "categories"):
+            meta.setdefault("extra", {}).setdefault(k, v)
+
+
+def read_images(
+    data: dict, src: str, subset: str | None, dataset: Dataset, items: dict[str, Item]
+) -> dict[Any, Item]:
+    """Image id → Item; an image already met in another file of the subset is the same Item."""
+    sub = split_subset(subset)
+    out: dict[Any, Item] = {}
+    for j, im in enumerate(data.get("images") or ()):
+        if type(im) is not dict:
+            raise FormatError(src, "an image must be an object", key=f"images[{j}]")
+        try:
+            iid, fn = im["id"], im["file_name"]
+        except KeyError as e:
+            raise FormatError(src, f"an image needs {e.args[0]}", key=f"images[{j}]") from None
+        if not isinstance(fn, str) or not fn:
+            raise FormatError(src, f"file_name must be non-empty text, got {fn!r}", key=f"images[{j}].file_name")
+        name = f"{sub}/{fn}" if sub else fn
+        item = items.get(name)
+        if item is None:
+            w, h = im.get("width"), im.get("height")
+            for v, k in ((w, "width"), (h, "height")):
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v != int(v)):
+                    raise FormatError(src, f"{k} must be a whole number of pixels, got {v!r}", key=f"images[{j}].{k}")
+            meta = {k: v for k, v in im.items() if k not in ("file_name", "width", "height")}
+            item = Item(name, int(w) if w else None, int(h) if h else None, [], sub, {"coco": meta})
+            items[name] = item
+            dataset.items.append(item)
+        out[iid] = item
+    return out
+
+
+# -- reading: coco ---------------------------------------------------------------------------------
+
+
+def coco_to_dataset(
+    files: list[tuple[str, str | None, dict, str]], *, report: Report | None = None, consume: bool = False
+) -> Dataset:
+    """A Dataset from parsed COCO files given as (task, subset, data, source name).
+
+    Files of one subset share their items (matched by file name). Panoptic files are not read here.
+    ``consume=True`` empties the annotation lists as they are converted, so the parsed file and the
+    dataset are not both whole in memory at once.
+    """
+    with no_gc():
+        return _coco_to_dataset(files, report, consume)
+
+
+def _coco_to_dataset(files, report, consume):
+    report = report if report is not None else Report("COCO")
+    ds = Dataset()
+    ds.info["coco"] = {"categories": {}}
+    items: dict[str, Item] = {}
+    declared: dict[str, int] = {}  # label -> keypoints named by its category
+    counts: dict[str, int] = {}  # label -> most keypoints met, for categories that name none
+    objects_per_subset: dict[str | None, int] = {}
+    for task, subset, _, _ in files:
+        if task in _OBJECT_TASKS:
+            objects_per_subset[subset] = objects_per_subset.get(subset, 0) + 1
+    seen: dict[str | None, dict] = {}
+    for task, subset, data, src in files:
+        if task == "panoptic":
+            report.problem(f"{src}: panoptic annotations are read by the coco_panoptic format")
+            continue
+        check_top(data, src, ("images", "annotations", "categories", "licenses"))
+        read_meta(data, ds)
+        cats = read_categories(data, src, ds, report)
+        for name, (names, _, _) in ds.info.get("_coco_pending", {}).items():
+            if names:
+                declared.setdefault(name, len(names))
+        for name in cats.values():
+            sk = ds.schema.get(name).skeleton
+            if sk is not None:
+                declared.setdefault(name, len(sk.points))
+        imgs = read_images(data, src, subset, ds, items)
+        anns = data.get("annotations") or ()
+        if task == "image_info":
+            continue
+        if task == "captions":
+            _read_captions(anns, imgs, src, report)
+            continue
+        merge = seen.setdefault(subset, {}) if objects_per_subset.get(subset, 0) > 1 and task in _OBJECT_TASKS else None
+        _read_annotations(anns, imgs, cats, src, report, declared, counts, merge, consume)
+    finish_skeletons(ds, counts, report)
+    declare_attributes(ds, report)
+    report.items = len(ds.items)
+    report.shapes = sum(len(it.shapes) for it in ds.items)
+    return ds
+
+
+def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: dict | None, consume: bool) -> None:
+    rings = _Rings()
+    _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings)
+    rings.flush()
+
+
+def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings) -> None:
+    unknown_images = unknown_cats = 0
+    shapes_of = annotation_shapes
+    consume = consume and type(anns) is list  # pieces are released by JsonPieces itself
+    for i, a in enumerate(anns):
+        if consume:
+            anns[i] = None
+        if type(a) is not dict:
+            raise FormatError(src, "an annotation must be an object", key=f"annotations[{i}]")
+        item = imgs.get(a.get("image_id"))
+        if item is None:
+            unknown_images += 1
+            continue
+        label = cats.get(a.get("category_id"))
+        if label is None:
+            unknown_cats += 1
+            continue
+        shapes = shapes_of(a, label, item, src, i, report, declared, counts, rings)
+        if merge is None:
+            item.shapes += shapes
+            continue
+        k = (id(item), a.get("id"))
+        before = merge.get(k)
+        if before is None or before[0].label != label:
+            merge[k] = shapes
+            item.shapes += shapes
+            continue
+        kinds = {s.kind for s in before}
+        new = [s for s in shapes if s.kind not in kinds and s.kind != "tag"]
+        if new:
+            gid = before[0].group_id if before[0].group_id is not None else new[0].group_id
+            if gid is None:
+                gid = a.get("id")
+            for s in before + new:
+                s.group_id = gid
+            before += new
+            item.shapes += new
+    if unknown_images:
+        report.drop("annotations of images not in the file skipped", unknown_images)
+    if unknown_cats:
+        report.drop("annotations with an unknown category_id skipped", unknown_cats)
+        report.problem(f"{src}: {unknown_cats} annotations name a category_id that is not in categories")
+
+
+def _read_captions(anns, imgs, src, report) -> None:
+    for i, a in enumerate(anns):
+        if type(a) is not dict:
+            raise FormatError(src, "an annotation must be an object", key=f"annotations[{i}]")
+        item = imgs.get(a.get("image_id"))
+        if item is None:
+            report.drop("captions of images not in the file skipped")
+            continue
+        cap = a.get("caption")
+        if not isinstance(cap, str):
+            raise FormatError(src, f"caption must be text, got {cap!r}", key=f"annotations[{i}].caption")
+        item.metadata.setdefault("captions", []).append(cap)
