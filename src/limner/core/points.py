@@ -116,27 +116,19 @@ def _spans(rings: Sequence) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`ring_coords` of rings that all have a span, as few slices of their bases; else None."""
     if not rings:
         return None
-    parts: list[list] = []
-    stops: list[int] = []
     try:
-        for r in rings:
-            base, start, stop = r.span
-            last = parts[-1] if parts else None
-            if last is not None and last[0] is base and last[2] == start:
-                last[2] = stop
-            else:
-                parts.append([base, start, stop])
-            stops.append(stop - start)
+        bases, starts, stops = zip(*[r.span for r in rings])
     except (AttributeError, TypeError):  # not a Points, or one without a span
         return None
+    a, b = np.array(starts, np.int64), np.array(stops, np.int64)
+    ids = np.array([id(x) for x in bases], np.uint64)
     offsets = np.zeros(len(rings) + 1, np.int64)
-    np.cumsum(np.array(stops, np.int64), out=offsets[1:])
-    if len(parts) == 1:
-        base, a, b = parts[0]
-        coords = base[a:b]
-    else:
-        coords = np.concatenate([base[a:b] for base, a, b in parts])
-    return coords, offsets
+    np.cumsum(b - a, out=offsets[1:])
+    # a new slice wherever the base changes or a ring does not start where the one before ended
+    first = np.flatnonzero(np.concatenate(([True], (ids[1:] != ids[:-1]) | (a[1:] != b[:-1]))))
+    last = np.append(first[1:], len(rings)) - 1
+    parts = [bases[i][s:e] for i, s, e in zip(first.tolist(), a[first].tolist(), b[last].tolist())]
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), offsets
 
 
 def ring_bounds(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
