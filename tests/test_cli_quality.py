@@ -73,3 +73,40 @@ def test_check_errors_name_the_problem(tmp_path):
     assert missing.returncode == 1 and "no project 'Q'" in missing.stderr
     empty = json.loads(run("check", "P", "--json", "--data-dir", d, cwd=tmp_path).stdout)
     assert empty["items"] == 0 and empty["total"] == 0 and empty["balance"]["ratio"] is None
+
+
+def test_consensus_merges_the_project_and_says_what_it_did(tmp_path, images):
+    d = str(tmp_path / "data")
+    run("projects", "create", "P", "--data-dir", d, cwd=tmp_path)
+    run("assets", "add", "P", str(images), "--data-dir", d, cwd=tmp_path)
+    db = Database(load_settings(data_dir=d).db_url)
+    try:
+        with db.write() as s:
+            create_label(s, 1, {"name": "car", "kinds": ["box"]}, None)
+            assets = {a.name: a for a in s.query(Asset).order_by(Asset.id)}
+            box = {"kind": "box", "label": "car", "geometry": {"x": 10, "y": 10, "w": 20, "h": 20}}
+            moved = {"kind": "box", "label": "car", "geometry": {"x": 12, "y": 10, "w": 20, "h": 20}}
+            stray = {"kind": "box", "label": "car", "geometry": {"x": 60, "y": 60, "w": 5, "h": 5}}
+            put_annotation(s, assets["img0.jpg"], "maria", 0, [box], None)
+            put_annotation(s, assets["img0.jpg"], "omar", 0, [moved], None)
+            put_annotation(s, assets["img0.jpg"], "li", 0, [box, stray], None)
+            put_annotation(s, assets["img1.jpg"], "maria", 0, [box], None)
+            img0 = assets["img0.jpg"].id
+    finally:
+        db.dispose()
+
+    out = run("consensus", "P", "--data-dir", d, cwd=tmp_path)
+    assert ("consensus of 1 assets written (1 shapes; clusters: 1 kept, 1 below the quorum, 0 label ties); "
+            "5 assets with fewer than two people's annotations skipped") in out.stderr.replace("\n", " ")
+    db = Database(load_settings(data_dir=d).db_url)
+    try:
+        with db.read() as s:
+            from limner.store.annotations import get_annotation
+
+            merged = get_annotation(s, s.get(Asset, img0), "consensus")
+    finally:
+        db.dispose()
+    # the mean of the three boxes' corners: x0 (10 + 12 + 10) / 3
+    assert [sh["geometry"] for sh in merged["shapes"]] == [{"x": 32 / 3, "y": 10.0, "w": 20.0, "h": 20.0}]
+    bad = run("consensus", "P", "--quorum", "0", "--data-dir", d, cwd=tmp_path, check=False)
+    assert bad.returncode == 1 and "quorum is a share of the owners in (0, 1], got 0.0" in bad.stderr

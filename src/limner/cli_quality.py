@@ -57,6 +57,42 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
     DataDir = data_dir_option
 
     @app.command()
+    def consensus(
+        project: Annotated[str, typer.Argument(help="Project id or name.")],
+        quorum: Annotated[float, typer.Option(help="Share of the owners a cluster needs, in (0, 1].")] = 0.5,
+        iou: Annotated[float, typer.Option(help="Similarity every two shapes of a cluster must reach, in (0, 1].")] = 0.5,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Merge the annotations of every asset that two or more people annotated into its
+        `consensus` annotation (replacing an earlier one); assets with fewer are skipped."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from limner.errors import LimnerError
+        from limner.quality.project_consensus import project_consensus
+
+        console = Console(stderr=True, soft_wrap=True, highlight=False)
+        settings = settings_of(data_dir)
+        db = open_db(settings)
+        try:
+            with db.read() as s:
+                pid = project_id_of(s, project)
+            with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                          transient=True) as bar:
+                task = bar.add_task("reading the annotations", total=1.0)
+                result = project_consensus(db, pid, quorum=quorum, iou=iou,
+                                           progress=lambda f, m: bar.update(task, completed=f, description=m))  # fmt: skip
+        except LimnerError as e:
+            fail(e.detail)
+        finally:
+            db.dispose()
+        console.print(
+            f"consensus of {result['merged']} assets written ({result['shapes']} shapes; clusters: {result['kept']} kept, "
+            f"{result['below_quorum']} below the quorum, {result['ties']} label ties); "
+            f"{result['skipped']} assets with fewer than two people's annotations skipped"
+        )
+
+    @app.command()
     def check(
         project: Annotated[str, typer.Argument(help="Project id or name.")],
         rule: Annotated[Optional[list[str]], typer.Option("--rule", "-r", help="Run only this rule (repeatable); default: all.")] = None,

@@ -152,6 +152,7 @@ EXPECTED: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/assets/{asset_id}/assist/{tool}/keep"): {"a new name": "annotator", "replacing another's": "manager"},
     ("POST", "/api/v1/projects/{project_id}/prelabel"): "manager",
     ("POST", "/api/v1/assets/{asset_id}/consensus/preview"): "reviewer",
+    ("POST", "/api/v1/projects/{project_id}/consensus"): "reviewer",
     ("GET", "/api/v1/projects/{project_id}/quality"): "reviewer",
     ("GET", "/api/v1/projects/{project_id}/quality/settings"): "viewer",
     ("PATCH", "/api/v1/projects/{project_id}/quality/settings"): "manager",
@@ -600,6 +601,10 @@ build("POST", A + "/consensus/preview")(
         f"/api/v1/assets/{w.asset}/consensus/preview",
         {"json": {"owners": [w.fresh_annotation("qa-one"), w.fresh_annotation("qa-two")]}},
     )
+)
+
+build("POST", P + "/consensus")(
+    lambda w, who: (f"/api/v1/projects/{w.project}/consensus", {"json": {"asset_ids": [w.asset]}})
 )
 
 

@@ -52,6 +52,50 @@ def test_consensus_writes_the_consensus_annotation_with_its_report(admin, projec
     assert default.status_code == 200 and default.json()["report"]["annotators"] == ["ann1", "ann2", "ann3"]
 
 
+def test_project_consensus_merges_every_asset_two_people_annotated(admin, project):
+    pid = project["id"]
+    a0, a1, a2 = (a["id"] for a in project["assets"][:3])
+    _annotate_three(admin, a0)
+    admin.put_annotation(a1, "ann1", [_person(2, 2)], base_revision=0)  # one person only: skipped
+    admin.put_annotation(a1, "model:det", [_person(2, 2)], base_revision=0)  # a model is not a person
+    admin.put_annotation(a2, "ann1", [_polygon(0)], base_revision=0)
+    admin.put_annotation(a2, "ann2", [_polygon(1), _car(40, "Z")], base_revision=0)
+    expected = {a: call(admin, "POST", f"/assets/{a}/consensus/preview", json={}).json() for a in (a0, a2)}
+
+    r = call(admin, "POST", f"/projects/{pid}/consensus", json={})
+    assert r.status_code == 202, r.text
+    job = admin.wait_job(r.json()["id"])
+    assert job["status"] == "done", job
+    res = job["result"]
+    assert (res["assets"], res["merged"], res["skipped"]) == (6, 2, 4)  # of the project's six images
+    # a0: person and car (ann3's stray box is below the quorum of 2 of 3); a2: the polygon, and the
+    # car only ann2 drew, as 1 vote of 2 meets a quorum of 0.5
+    assert (res["shapes"], res["kept"], res["below_quorum"]) == (4, 4, 1)
+    for a in (a0, a2):  # the very shapes the per-asset merge gives
+        stored = admin.get_annotation(a, "consensus")
+        assert stored["revision"] == 1
+        assert [(s["kind"], s["label"], s["geometry"], s["attributes"]) for s in stored["shapes"]] == [
+            (s["kind"], s["label"], s["geometry"], s["attributes"]) for s in expected[a]["annotation"]["shapes"]]
+    assert "consensus" not in {x["owner"] for x in admin.list_annotations(a1)}
+
+    # again, stricter and for one asset: written on top of the earlier consensus, never from it
+    r = call(admin, "POST", f"/projects/{pid}/consensus", json={"quorum": 1.0, "asset_ids": [a0]})
+    res = admin.wait_job(r.json()["id"])["result"]
+    assert (res["assets"], res["merged"], res["shapes"], res["quorum"]) == (1, 1, 2, 1.0)  # all three drew both
+    again = admin.get_annotation(a0, "consensus")
+    assert (again["revision"], again["shape_count"]) == (2, 2)
+    assert admin.get_annotation(a2, "consensus")["revision"] == 1
+
+    bad = call(admin, "POST", f"/projects/{pid}/consensus", json={"asset_ids": [a0, 999_999]})
+    assert (bad.status_code, bad.json()["field"]) == (422, "asset_ids") and "999999" in bad.json()["detail"]
+    assert call(admin, "POST", f"/projects/{pid}/consensus", json={"iou": 0}).status_code == 422
+
+
+def _polygon(dx: float) -> dict:
+    pts = [[10 + dx, 10], [60 + dx, 12], [55 + dx, 50], [12 + dx, 45]]
+    return {"kind": "polygon", "label": "road", "geometry": {"points": pts, "holes": []}}
+
+
 @pytest.mark.parametrize(
     "body, status, field, words",
     [

@@ -13,6 +13,7 @@ from limner.store.models import ASSET_STATUSES, Annotation, Asset, LabelRow, Sha
 
 __all__ = [
     "asset_dict",
+    "check_in_project",
     "get_asset",
     "list_assets",
     "existing_checksums",
@@ -23,6 +24,15 @@ __all__ = [
 ]
 
 MAX_PAGE = 1000
+
+
+def check_in_project(s: Session, project_id: int, asset_ids: list[int]) -> None:
+    """Refuse ids that are not assets of the project, naming the first ten."""
+    wanted = set(asset_ids)
+    found = set(s.scalars(select(Asset.id).where(Asset.project_id == project_id, Asset.id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValidationError(f"assets not in this project: {', '.join(map(str, missing[:10]))}", field="asset_ids")
 _COLUMNS = (
     Asset.id,
     Asset.name,

@@ -150,10 +150,12 @@ def assets_with_owner(s: Session, asset_ids: list[int], owner: str) -> set[int]:
     return out
 
 
-def put_model_annotations(s: Session, project_id: int, owner: str, items: list[tuple[int, list]], actor_id: int | None) -> int:
-    """Write a model's checked shapes (core ``Shape`` lists) as ``owner``'s annotation of each asset,
-    replacing what that owner had there (revision + 1), in a few set-based statements. Answers the
-    number of shapes written. The assets' status stays: pre-labels are not a person's work."""
+def put_model_annotations(s: Session, project_id: int, owner: str, items: list[tuple[int, list]], actor_id: int | None,
+                          *, action: str = "prelabel") -> int:  # fmt: skip
+    """Write checked shapes (core ``Shape`` lists) made by a program (a model's pre-labels, a
+    consensus) as ``owner``'s annotation of each asset, replacing what that owner had there
+    (revision + 1), in a few set-based statements; the audit log names ``action``. Answers the
+    number of shapes written. The assets' status stays: this is not a person's work."""
     from sqlalchemy import delete, insert, update
 
     from limner.store.models import Annotation, Asset, ShapeRow, utcnow
@@ -190,5 +192,5 @@ def put_model_annotations(s: Session, project_id: int, owner: str, items: list[t
     for asset_id, delta in deltas.items():
         if delta:
             s.execute(update(Asset).where(Asset.id == asset_id).values(shape_count=Asset.shape_count + delta))
-    audit.record(s, actor_id, "prelabel", "annotation", owner, project_id=project_id, annotations=len(items), shapes=len(rows))
+    audit.record(s, actor_id, action, "annotation", owner, project_id=project_id, annotations=len(items), shapes=len(rows))
     return len(rows)

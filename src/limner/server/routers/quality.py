@@ -1,11 +1,12 @@
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from limner.quality import project_consensus as _  # noqa: F401  (registers the job kind)
 from limner.quality.checks import CheckOptions
 from limner.quality.report import asset_consensus, project_checks
 from limner.server.deps import Ctx, get_ctx
 from limner.quality.dashboard import project_quality
-from limner.store import assets, projects, review
+from limner.store import assets, jobs, projects, review
 
 router = APIRouter(tags=["quality"])
 
@@ -56,6 +57,28 @@ def consensus_preview(asset_id: int, body: ConsensusIn, ctx: Ctx = Depends(get_c
         a = assets.get_asset(s, asset_id)
         ctx.authorize(s, a.project_id, "quality.consensus")
         return asset_consensus(s, a, body.owners, quorum=body.quorum, iou=body.iou, write=False)
+
+
+class ProjectConsensusIn(BaseModel):
+    quorum: float = Field(0.5, gt=0, le=1, description="share of the owners a cluster needs")
+    iou: float = Field(0.5, gt=0, le=1, description="similarity every two shapes of a cluster must reach")
+    asset_ids: list[int] | None = Field(None, description="the assets to merge; default: all of the project")
+
+
+@router.post("/projects/{project_id}/consensus", status_code=202)
+def project_consensus_route(project_id: int, body: ProjectConsensusIn, ctx: Ctx = Depends(get_ctx)) -> dict:
+    """Merge, as a job, every asset (or the given ones) that two or more people annotated into its
+    `consensus` annotation, with the defaults of the per-asset merge; assets with fewer are
+    skipped and counted. Poll /jobs/{id}; its result counts assets, shapes and clusters."""
+    with ctx.read() as s:
+        projects.get_project(s, project_id)
+        ctx.authorize(s, project_id, "quality.consensus")
+        if body.asset_ids is not None:
+            assets.check_in_project(s, project_id, body.asset_ids)
+    params = {"quorum": body.quorum, "iou": body.iou, "asset_ids": body.asset_ids}
+    job_id, _ = ctx.services.runner.submit("project.consensus", project_id=project_id, user_id=ctx.user.id, params=params)
+    with ctx.read() as s:
+        return jobs.job_dict(jobs.get_job(s, job_id))
 
 
 class QualitySettingsIn(BaseModel):
