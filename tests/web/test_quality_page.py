@@ -121,3 +121,25 @@ def test_plot_helpers_in_the_page(page, live, dash):
     assert got["ramp"] == ["hsl(0, 65%, 78%)", "hsl(120, 65%, 60%)", "#e6e9ee"]
     assert got["flagged"] == ["false", "true", "false"]
     assert got["cells"] == 4 and got["values"] == ["", "0.25", "0.25", ""]
+
+
+def test_consensus_of_the_project_runs_as_a_job_from_the_page(page, live, dash):
+    pid = dash.project["id"]
+    page.goto(f"{live.url}/#/projects/{pid}/quality")
+    page.wait_for_selector("#quality-body[aria-busy=false]")
+    page.fill("#consensus-quorum", "1")
+    page.locator("#project-consensus-button").click()
+    page.wait_for_selector("#consensus-status[data-merged]")
+    text = page.inner_text("#consensus-status")
+    # the first asset: both annotators drew both boxes; the second: the reference and one annotator
+    # agree on one box, the annotator's extra box is below a quorum of 1; the third has no work
+    assert page.get_attribute("#consensus-status", "data-merged") == "2"
+    assert text.startswith("2 assets merged, 3 shapes written; 1 clusters below the quorum") and "1 assets without" in text
+    assert page.locator("#consensus-progress .progress-fill").get_attribute("style").replace(" ", "") == "width:100%;"
+    with live.services.db.read() as s:
+        from limner.store.annotations import get_annotation
+        from limner.store.models import Asset
+
+        merged = get_annotation(s, s.get(Asset, dash.assets[0]), "consensus")
+    assert [sh["geometry"]["x"] for sh in merged["shapes"]] == [5.0, 40.0]
+    assert not page.locator("#project-consensus-button[disabled]").count()

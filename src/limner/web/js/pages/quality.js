@@ -1,10 +1,13 @@
 // The quality dashboard of a project (#/projects/{id}/quality): agreement per annotator pair (a
 // heat map of F1) and per label, ground-truth accuracy per annotator against the retraining
 // threshold, throughput, review throughput, open comments and progress over time. One request:
-// GET /projects/{id}/quality.
+// GET /projects/{id}/quality. Reviewers can write the consensus of every asset two people
+// annotated from here: a job (POST /projects/{id}/consensus) with its progress and result.
 
 import * as api from "../api.js";
 import { fmt, h } from "../dom.js";
+import * as jobs from "../jobs.js";
+import { atLeast } from "../panels/members.js";
 import { barChart, heatmap, lineChart } from "../render/plot.js";
 
 const num = (v, digits = 2) => (v === null || v === undefined ? "n/a" : Number(v).toFixed(digits));
@@ -42,6 +45,56 @@ function agreementSection(q) {
       q.agreement.tags.map((t) => ({ cells: [t.label, fmt.format(t.assets), num(t.alpha)] }))));
   }
   return section("Agreement", ...body);
+}
+
+// The whole project's consensus: quorum and IoU, a button, the job's bar and what it wrote.
+function consensusSection(pid, q, signal) {
+  const quorum = h("input", { id: "consensus-quorum", type: "number", min: "0.05", max: "1", step: "0.05", value: "0.5", style: { width: "64px" } });
+  const iou = h("input", { id: "consensus-iou", type: "number", min: "0.05", max: "1", step: "0.05", value: "0.5", style: { width: "64px" } });
+  const fill = h("span.progress-fill", { style: { width: "0%" } });
+  const bar = h("span.progress", { id: "consensus-progress", hidden: true, style: { display: "inline-block", width: "160px", verticalAlign: "middle" } }, fill);
+  const status = h("span.muted", { id: "consensus-status", style: { marginLeft: "8px" } });
+  const button = h("button.btn", { id: "project-consensus-button", type: "button" }, "Write consensus for all");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    bar.hidden = false;
+    fill.style.width = "0%";
+    status.textContent = "starting…";
+    try {
+      const job = await api.post(`/projects/${pid}/consensus`, { quorum: Number(quorum.value), iou: Number(iou.value) }, { signal });
+      const done = await jobs.watchJob(job.id, {
+        signal,
+        onUpdate: (j) => {
+          fill.style.width = `${Math.round(j.percent || 0)}%`;
+          status.textContent = j.message || j.status;
+        },
+      });
+      if (done.status !== "done") {
+        status.textContent = done.error || done.status;
+        status.className = "error";
+        return;
+      }
+      const r = done.result;
+      fill.style.width = "100%";
+      status.className = "muted";
+      status.dataset.merged = String(r.merged);
+      status.textContent = `${fmt.format(r.merged)} assets merged, ${fmt.format(r.shapes)} shapes written; `
+        + `${fmt.format(r.below_quorum)} clusters below the quorum, ${fmt.format(r.ties)} label ties; `
+        + `${fmt.format(r.skipped)} assets without two people's work skipped.`;
+    } catch (err) {
+      if (api.isQuiet(err)) return;
+      status.className = "error";
+      status.textContent = api.message(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return section("Consensus",
+    h("p.muted", {}, "Merge the work of every asset that two or more people annotated (ground-truth references included, "
+      + "models' pre-labels not) into its consensus annotation, replacing an earlier one."),
+    h("div", { style: { display: "flex", gap: "10px", alignItems: "center", flexWrap: "wrap" } },
+      h("label", {}, "quorum ", quorum), h("label", {}, "IoU ", iou), button, bar, status),
+  );
 }
 
 function groundTruthSection(q) {
@@ -128,7 +181,9 @@ export function mount(root, { params, app, signal }) {
         ...["new", "in_progress", "review", "done"].map((k) => h("span", {}, h("b", {}, fmt.format(s[k] || 0)), ` ${k.replace("_", " ")}`)),
         h("span", {}, "overlap ", h("b", {}, q.settings.overlap)),
       );
-      body.replaceChildren(agreementSection(q), groundTruthSection(q), throughputSection(q), commentsSection(q), progressSection(q));
+      const canMerge = atLeast(p.role, "reviewer");
+      body.replaceChildren(agreementSection(q), ...(canMerge ? [consensusSection(pid, q, signal)] : []),
+        groundTruthSection(q), throughputSection(q), commentsSection(q), progressSection(q));
       body.setAttribute("aria-busy", "false");
     } catch (err) {
       if (api.isQuiet(err)) return;
