@@ -23,8 +23,10 @@ Prints one table of figures, each with its target where it has one; nothing is a
    after each step (a high-water mark: it includes the data built before).
    Then the same project is written to a fresh SQLite database (assets, submitted annotations,
    submit events, verdicts, 5 % ground truth; not timed) and the dashboard answer of
-   ``GET /projects/{id}/quality`` (``limner.quality.dashboard.project_quality``) is timed on it
-   (``--skip-dashboard`` leaves it out).
+   ``GET /projects/{id}/quality`` (``limner.quality.dashboard.project_quality``) is timed on it,
+   then the consensus of the whole project read from it, merged and written back
+   (``limner.quality.project_consensus.project_consensus``, what ``limner consensus`` and the job
+   do) (``--skip-dashboard`` leaves both out).
 2. **limner check** on the project ``benchmarks/api.py`` builds (100,000 assets, 1,000,000 shapes,
    60 % boxes / 40 % 20-vertex polygons), reusing its builder and cache (``cached_db``): if the
    full-size database is not cached, the ``--quick`` one (10,000 assets / 100,000 shapes) is built
@@ -258,6 +260,13 @@ def run_dashboard(project) -> tuple[float, list[tuple[float, float]], dict]:
         with db.read() as s:
             answer = project_quality(s, s.get(Project, pid))
         times.append((time.perf_counter() - t0, time.process_time() - c0))
+    # the project's consensus read from the database, merged and written back (the job's work)
+    from limner.quality.project_consensus import project_consensus
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = project_consensus(db, pid)
+    times.append((time.perf_counter() - t0, time.process_time() - c0))
+    answer = {**answer, "_consensus": result}
     db.dispose()
     shutil.rmtree(OUT / "quality-dashboard", ignore_errors=True)
     return built, times, answer
@@ -384,7 +393,7 @@ def main() -> int:
                     detail=f"peak RSS {peak_rss_mb():.0f} MB (includes the in-memory project)"))
     if not args.skip_dashboard:
         built, times, answer = run_dashboard(project)
-        (t_dash, cpu_dash), (t_warm, cpu_warm) = times
+        (t_dash, cpu_dash), (t_warm, cpu_warm), (t_pc, cpu_pc) = times
         pair = answer["agreement"]["pairs"][0] if answer["agreement"]["pairs"] else {}
         gts = [a["ground_truth"]["accuracy"] for a in answer["annotators"] if a["ground_truth"]]
         rows.append(Row(
@@ -394,6 +403,13 @@ def main() -> int:
                    f"{pair.get('a')}-{pair.get('b')} F1 {pair.get('f1')}; ground-truth accuracy {gts}; peak RSS {peak_rss_mb():.0f} MB",
         ))
         say(f"dashboard: {t_dash:.2f} s; peak RSS {peak_rss_mb():.0f} MB")
+        pc = answer["_consensus"]
+        rows.append(Row(
+            f"project consensus read, merged and written (limner consensus), {n_assets:,} assets", t_pc, "s",
+            detail=f"CPU {cpu_pc:.2f} s; {pc['merged']:,} assets merged, {pc['shapes']:,} shapes written, "
+                   f"{pc['below_quorum']:,} clusters below the quorum",
+        ))
+        say(f"project consensus: {t_pc:.2f} s")
     if args.profile:
         import cProfile
         import pstats

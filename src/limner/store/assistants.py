@@ -156,7 +156,7 @@ def put_model_annotations(s: Session, project_id: int, owner: str, items: list[t
     consensus) as ``owner``'s annotation of each asset, replacing what that owner had there
     (revision + 1), in a few set-based statements; the audit log names ``action``. Answers the
     number of shapes written. The assets' status stays: this is not a person's work."""
-    from sqlalchemy import delete, insert, update
+    from sqlalchemy import bindparam, delete, insert, update
 
     from limner.store.models import Annotation, Asset, ShapeRow, utcnow
     from limner.store.projects import load_schema
@@ -172,16 +172,21 @@ def put_model_annotations(s: Session, project_id: int, owner: str, items: list[t
     if existing:
         s.execute(delete(ShapeRow).where(ShapeRow.annotation_id.in_(list(existing.values()))))
     now = utcnow()
+    ann_t, asset_t = Annotation.__table__, Asset.__table__
+    fresh = [{"asset_id": a, "owner": owner, "revision": 1, "shape_count": len(shapes), "updated_by": actor_id,
+              "updated_at": now} for a, shapes in items if a not in existing]  # fmt: skip
+    if fresh:
+        s.execute(insert(ann_t), fresh)
+        made = [r["asset_id"] for r in fresh]
+        existing.update(s.execute(select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner,
+                                                                                 Annotation.asset_id.in_(made))).all())  # fmt: skip
+    again = [{"b_id": existing[a], "b_count": len(shapes)} for a, shapes in items if existing[a] in old]
+    if again:
+        s.execute(update(ann_t).where(ann_t.c.id == bindparam("b_id")).values(
+            revision=ann_t.c.revision + 1, shape_count=bindparam("b_count"), updated_by=actor_id, updated_at=now), again)  # fmt: skip
     rows, deltas = [], {}
     for asset_id, shapes in items:
-        ann_id = existing.get(asset_id)
-        if ann_id is None:
-            ann_id = s.scalar(insert(Annotation).returning(Annotation.id), [{
-                "asset_id": asset_id, "owner": owner, "revision": 1, "shape_count": len(shapes), "updated_by": actor_id,
-                "updated_at": now}])  # fmt: skip
-        else:
-            s.execute(update(Annotation).where(Annotation.id == ann_id).values(
-                revision=Annotation.revision + 1, shape_count=len(shapes), updated_by=actor_id, updated_at=now))  # fmt: skip
+        ann_id = existing[asset_id]
         deltas[asset_id] = len(shapes) - old.get(ann_id, 0)
         rows += [{"annotation_id": ann_id, "asset_id": asset_id, "label_id": ids[sh.label], "position": i, "kind": sh.kind,
                   "geometry": sh.geometry, "attributes": sh.attributes, "z_order": sh.z_order, "group_id": sh.group_id,
@@ -189,8 +194,9 @@ def put_model_annotations(s: Session, project_id: int, owner: str, items: list[t
                  for i, sh in enumerate(shapes)]  # fmt: skip
     if rows:
         s.execute(insert(ShapeRow.__table__), rows)
-    for asset_id, delta in deltas.items():
-        if delta:
-            s.execute(update(Asset).where(Asset.id == asset_id).values(shape_count=Asset.shape_count + delta))
+    changed = [{"b_id": a, "b_delta": d} for a, d in deltas.items() if d]
+    if changed:
+        s.execute(update(asset_t).where(asset_t.c.id == bindparam("b_id")).values(
+            shape_count=asset_t.c.shape_count + bindparam("b_delta")), changed)  # fmt: skip
     audit.record(s, actor_id, action, "annotation", owner, project_id=project_id, annotations=len(items), shapes=len(rows))
     return len(rows)
