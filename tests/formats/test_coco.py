@@ -738,3 +738,33 @@ def test_detection_does_not_claim_other_formats_folders():
 def test_registered_names():
     assert {"coco", "coco_panoptic"} <= set(formats.names())
     assert formats.get("coco").write is coco.write and formats.get("coco_panoptic").read is coco_panoptic.read
+
+
+def test_plain_polygons_take_the_short_path_to_the_same_shapes():
+    ring = [10.5, 20.0, 30.0, 20.0, 30.0, 40.25, 10.5, 40.25]
+    plain = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [ring], "area": 400.0, "bbox": [10.5, 20, 19.5, 20.25],
+             "iscrowd": 0}
+    cases = [
+        plain,
+        {**plain, "attributes": {}},  # a key beyond the plain ones: the general path
+        {**plain, "iscrowd": 1},  # a crowd: iscrowd becomes an attribute
+        {**plain, "segmentation": [ring, ring[:6]]},  # two rings: two shapes of one group
+        {**plain, "segmentation": [[True, 2, 3, 4, 5, 6]]},  # numbers Python sums (a bool is 1)
+    ]
+    data = {"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 64}],
+            "categories": [{"id": 1, "name": "cell"}], "annotations": cases}
+    ds = coco.coco_to_dataset([("instances", None, data, "x.json")])
+    got = [s.to_dict() for s in ds.items[0].shapes]
+    fast, general = got[0], got[1]
+    assert fast == general
+    assert fast["geometry"]["points"] == [[10.5, 20.0], [30.0, 20.0], [30.0, 40.25], [10.5, 40.25]]
+    assert (fast["kind"], fast["attributes"], fast["group_id"], fast["source"]) == ("polygon", {}, None, "manual")
+    assert got[2]["attributes"] == {"iscrowd": True}
+    assert [s["group_id"] for s in got[3:5]] == [1, 1] and got[5]["geometry"]["points"][0] == [1.0, 2.0]
+    for bad, words in (([["a", 2, 3, 4, 5, 6]], "polygon coordinates must be numbers"),
+                       ([[float("nan"), 2, 3, 4, 5, 6]], "must be finite numbers"),
+                       ([[1, 2, 3, 4, 5]], "flat list")):
+        broken = {**data, "annotations": [plain, {**plain, "segmentation": bad}]}
+        with pytest.raises(FormatError, match=words) as e:
+            coco.coco_to_dataset([("instances", None, broken, "x.json")])
+        assert "annotations[1].segmentation[0]" in str(e.value)
