@@ -20,7 +20,8 @@ from typing import Any
 from limner.core.collector import no_gc
 from limner.errors import ValidationError
 
-__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "load_json", "load_json_pieces", "no_gc", "parse_xml"]
+__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "image_size", "item_size",
+           "load_json", "load_json_pieces", "no_gc", "parse_xml"]
 
 
 class FormatError(ValidationError):
@@ -124,6 +125,31 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image file as shown upright (EXIF orientations 5-8 swap them), read
+    from its header; OSError when it is not a readable image."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        if "exif" in im.info:
+            try:
+                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                    return h, w
+            except Exception:  # damaged EXIF: the stored size
+                pass
+        return w, h
+
+
+def item_size(item) -> tuple[int, int] | None:
+    """(width, height) of an item: as the dataset gives it, else from its image file, else None."""
+    if item.width and item.height:
+        return item.width, item.height
+    if item.image is not None and Path(item.image).is_file():
+        return image_size(Path(item.image))
+    return None
 
 
 def atomic_copy(src: Path, dst: Path) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from limner.core.dataset import Dataset, Item
-from limner.formats.base import FormatError, Report, atomic_copy, atomic_write
+from limner.core.dataset import Dataset
+from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, image_size, item_size
 from limner.formats.registry import Format, register
 from limner.formats.voc.annotations import _parse_annotation
 from limner.formats.voc.convert import dataset_to_voc, voc_to_dataset
@@ -64,7 +64,7 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
                 if m is not None and not rec.get("width"):
                     rec["height"], rec["width"] = m.shape
             if not rec.get("width") and img is not None:
-                rec["width"], rec["height"] = _image_size(img)
+                rec["width"], rec["height"] = image_size(img)
             yield {
                 "id": i, "name": name, "subset": subset_of.get(i), "image": img.resolve() if img else None,
                 "width": rec.get("width"), "height": rec.get("height"), "objects": rec["objects"],
@@ -75,29 +75,6 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
 
 
 # -- writing -------------------------------------------------------------------------------------
-
-
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) upright (EXIF orientations 5-8 swap them), from the header."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        w, h = im.size
-        if "exif" in im.info:
-            try:
-                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-                    return h, w
-            except Exception:  # damaged EXIF: the stored size
-                pass
-        return w, h
-
-
-def _size_of(item: Item):
-    if item.width and item.height:
-        return item.width, item.height
-    if item.image is not None and Path(item.image).is_file():
-        return _image_size(Path(item.image))
-    return None
 
 
 def write(
@@ -123,7 +100,7 @@ def write(
     names = dataset.label_names()
     indices = _label_indices(names, report)
     for vid, files, item, objects, tags in dataset_to_voc(
-        dataset, task=task, report=report, round_coordinates=round_coordinates, size_of=_size_of, indices=indices
+        dataset, task=task, report=report, round_coordinates=round_coordinates, size_of=item_size, indices=indices
     ):
         for rel, data in files.items():
             atomic_write(out / rel, data)

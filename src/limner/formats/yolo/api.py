@@ -9,13 +9,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from limner.core.dataset import Dataset, Item
-from limner.formats.base import FormatError, Report, atomic_write
+from limner.core.dataset import Dataset
+from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, image_size, item_size
 from limner.formats.registry import Format, register
 from limner.formats.yolo.classify import _classify_score, _read_classify, _write_classify
 from limner.formats.yolo.convert import dataset_to_yolo, yolo_to_dataset
 from limner.formats.yolo.data_yaml import _OWN_KEYS, _names, _yaml_in, yolo_config
-from limner.formats.yolo.layout import _copy, _image_size, _names_file, _splits
+from limner.formats.yolo.layout import _names_file, _splits
 from limner.formats.yolo.parsing import _sniff_task
 
 TASKS = {"yolo": "detect", "yolo_segment": "segment", "yolo_pose": "pose", "yolo_obb": "obb", "yolo_classify": "classify"}
@@ -80,7 +80,7 @@ def read(path: Path, *, task: str | None = None, **options) -> tuple[Dataset, Re
                 report.missing_images.append(img)
             w = h = None
             if exists and text.strip():
-                w, h = _image_size(img)
+                w, h = image_size(img)
             name = img[len(prefix) :] if img.startswith(prefix) else os.path.relpath(img, root)
             yield {"name": name.replace(os.sep, "/"), "subset": subset, "width": w, "height": h,
                    "image": Path(img) if exists else None, "labels": text, "file": lp}  # fmt: skip
@@ -107,14 +107,6 @@ def read(path: Path, *, task: str | None = None, **options) -> tuple[Dataset, Re
     return ds, report
 
 
-def _size_of(item: Item) -> tuple[int, int] | None:
-    if item.width and item.height:
-        return item.width, item.height
-    if item.image is not None and Path(item.image).is_file():
-        return _image_size(Path(item.image))
-    return None
-
-
 def write(
     dataset: Dataset,
     path: Path,
@@ -136,7 +128,7 @@ def write(
     names = dataset.label_names()
     subsets: dict[str, str] = {}
     for rel, text, item in dataset_to_yolo(
-        dataset, task=task, report=report, size_of=_size_of, with_confidence=with_confidence, decimals=decimals
+        dataset, task=task, report=report, size_of=item_size, with_confidence=with_confidence, decimals=decimals
     ):
         subset = rel.split("/", 1)[0]
         if subset not in subsets:
@@ -145,7 +137,7 @@ def write(
         atomic_write(out / "labels" / (os.path.splitext(rel)[0] + ".txt"), text)
         if include_images:
             if item.image is not None and Path(item.image).is_file():
-                _copy(Path(item.image), out / "images" / rel)
+                atomic_copy(Path(item.image), out / "images" / rel)
             else:
                 report.missing_images.append(item.name)
         report.items += 1

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from limner.core.dataset import Dataset, Item
 from limner.core.shapes import Shape
-from limner.formats.base import Report
+from limner.formats.base import Report, atomic_copy
 from limner.formats.yolo.formatting import _PLURAL
-from limner.formats.yolo.layout import _copy, _is_image, _walk_images
+from limner.formats.yolo.layout import _is_image, _walk_images
 
 # -- I/O -------------------------------------------------------------------------------------------
 
@@ -57,7 +57,7 @@ def _write_classify(dataset: Dataset, out: Path, report: Report, include_images:
         if not include_images:
             report.drop("images not copied (include_images=False): their class is lost")
         elif item.image is not None and Path(item.image).is_file():
-            _copy(Path(item.image), out / rel)
+            atomic_copy(Path(item.image), out / rel)
             report.items += 1
             report.shapes += 1
         else:

@@ -6,8 +6,6 @@ an image, the class names file, and copying a file in."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,22 +26,6 @@ def _label_path(image: str) -> str:
     """Ultralytics' img2label_paths: the last /images/ becomes /labels/, the suffix .txt."""
     sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
     return sb.join(image.rsplit(sa, 1)).rsplit(".", 1)[0] + ".txt"
-
-
-def _image_size(path: Path | str) -> tuple[int, int]:
-    """(width, height) upright, from the header (EXIF orientations 5-8 swap them, as Ultralytics'
-    exif_size and Limner's media do); no decode."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        w, h = im.size
-        if "exif" in im.info:
-            try:
-                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-                    return h, w
-            except Exception:  # damaged EXIF: the stored size
-                pass
-        return w, h
 
 
 # -- I/O -------------------------------------------------------------------------------------------
@@ -142,15 +124,3 @@ def _names_file(root: Path) -> Path | None:
         if (root / n).is_file():
             return root / n
     return None
-
-
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
