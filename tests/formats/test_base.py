@@ -111,3 +111,52 @@ def test_json_pieces_report_a_syntax_error_with_its_line(tmp_path, monkeypatch):
     pieces = base.load_json_pieces(f, "annotations")["annotations"]
     with pytest.raises(base.FormatError, match=rf"bad.json:{k + 1}: not valid JSON"):
         list(pieces)
+
+
+def _tree(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def test_a_new_folder_appears_whole_or_not_at_all(tmp_path):
+    from limner.formats.base import NewFolder
+
+    target = tmp_path / "labels"
+    with NewFolder(target) as f:
+        f.write("train/a.txt", "0 0.5 0.5 0.1 0.1\n")
+        f.write("train/b.txt", b"")
+        f.write("val/c.txt", "x")
+        assert not target.exists()  # nothing is seen before the end
+    assert _tree(tmp_path) == ["labels", "labels/train", "labels/train/a.txt", "labels/train/b.txt", "labels/val",
+                               "labels/val/c.txt"]
+    assert (target / "train" / "a.txt").read_text() == "0 0.5 0.5 0.1 0.1\n"
+
+    other = tmp_path / "other"
+    with pytest.raises(RuntimeError):
+        with NewFolder(other) as f:
+            f.write("a.txt", "half")
+            raise RuntimeError("the writer failed")
+    assert not other.exists() and _tree(tmp_path)[0] == "labels" and len(_tree(tmp_path)) == 6  # no hidden folder left
+
+    # into an existing folder: file by file, in place, the other files kept
+    with NewFolder(target) as f:
+        f.write("train/a.txt", "1 0.5 0.5 0.2 0.2\n")
+        f.write("test/d.txt", "d")
+    assert (target / "train" / "a.txt").read_text() == "1 0.5 0.5 0.2 0.2\n" and (target / "val" / "c.txt").exists()
+    assert not [p for p in target.rglob(".*")]
+
+
+def test_new_folders_commit_each_top_folder_together(tmp_path):
+    from limner.formats.base import NewFolders
+
+    with NewFolders(tmp_path / "voc") as w:
+        w.write("Annotations/x.xml", "<annotation/>")
+        w.write("SegmentationClass/x.png", b"\x89PNG")
+        w.write("labelmap.txt", "background:0,0,0::\n")
+    assert _tree(tmp_path / "voc") == ["Annotations", "Annotations/x.xml", "SegmentationClass", "SegmentationClass/x.png",
+                                       "labelmap.txt"]
+    with pytest.raises(ValueError):
+        with NewFolders(tmp_path / "broken") as w:
+            w.write("Annotations/x.xml", "<annotation/>")
+            w.write("SegmentationClass/x.png", b"\x89PNG")
+            raise ValueError("no")
+    assert _tree(tmp_path / "broken") == []

@@ -20,7 +20,7 @@ from typing import Any
 from limner.core.collector import no_gc
 from limner.errors import ValidationError
 
-__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "image_size", "item_size",
+__all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "NewFolder", "NewFolders", "image_size", "item_size",
            "load_json", "load_json_pieces", "no_gc", "parse_xml"]
 
 
@@ -125,6 +125,99 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class NewFolder:
+    """Many files for one folder, written whole or not at all, at one file-system operation each.
+
+    When ``target`` does not exist yet, files go straight into a hidden folder beside it, which
+    is renamed to ``target`` when the ``with`` block ends without an error (and removed when it
+    ends with one): one rename for the folder instead of a temporary file and a rename per file.
+    When ``target`` exists (writing into an earlier export), each file is written by
+    :func:`atomic_write` in place.
+    """
+
+    def __init__(self, target: Path):
+        import uuid
+
+        self.target = Path(target)
+        self.fresh = not self.target.exists()
+        self.root = self.target.parent / f".{self.target.name}.partial-{uuid.uuid4().hex[:8]}" if self.fresh else self.target
+        self._dirs: set[str] = set()
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        """Write the file ``rel`` (a POSIX path below the folder)."""
+        if not self.fresh:
+            atomic_write(self.root / rel, data)
+            return
+        path = os.path.join(self.root, rel)
+        parent = os.path.dirname(path)
+        if parent not in self._dirs:
+            os.makedirs(parent, exist_ok=True)
+            self._dirs.add(parent)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> NewFolder:
+        if self.fresh:
+            self.root.mkdir(parents=True)
+        return self
+
+    def __exit__(self, kind, error, tb) -> None:
+        if not self.fresh:
+            return
+        if kind is not None:
+            import shutil
+
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        try:
+            os.rename(self.root, self.target)
+        except OSError:  # the target appeared meanwhile: move the files in one by one
+            import shutil
+
+            for src in sorted(p for p in self.root.rglob("*") if p.is_file()):
+                dst = self.target / src.relative_to(self.root)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class NewFolders:
+    """:class:`NewFolder` for each top folder of the files written below ``root``, made on the
+    first file written there (``Annotations/x.xml`` goes to the NewFolder of ``root/Annotations``)
+    and all committed, or all removed, together when the ``with`` block ends."""
+
+    def __init__(self, root: Path):
+        import contextlib
+
+        self.root = Path(root)
+        self._stack = contextlib.ExitStack()
+        self._folders: dict[str, NewFolder] = {}
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        top, _, rest = rel.partition("/")
+        if not rest:  # a file of the root itself
+            atomic_write(self.root / top, data)
+            return
+        folder = self._folders.get(top)
+        if folder is None:
+            folder = self._folders[top] = self._stack.enter_context(NewFolder(self.root / top))
+        folder.write(rest, data)
+
+    def __enter__(self) -> NewFolders:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._stack.__enter__()
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        return self._stack.__exit__(kind, error, tb)
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from limner.core.dataset import Dataset
-from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, image_size, item_size
+from limner.formats.base import FormatError, NewFolders, Report, atomic_copy, atomic_write, image_size, item_size
 from limner.formats.registry import Format, register
 from limner.formats.voc.annotations import _parse_annotation
 from limner.formats.voc.convert import dataset_to_voc, voc_to_dataset
@@ -99,37 +99,38 @@ def write(
     presence: dict[str, dict[str, int]] = {}
     names = dataset.label_names()
     indices = _label_indices(names, report)
-    for vid, files, item, objects, tags in dataset_to_voc(
-        dataset, task=task, report=report, round_coordinates=round_coordinates, size_of=item_size, indices=indices
-    ):
-        for rel, data in files.items():
-            atomic_write(out / rel, data)
-        subset = item.subset or "default"
-        if task != "voc_segmentation":
-            main.setdefault(subset, []).append(vid)
-        if any(rel.startswith("SegmentationClass/") for rel in files):
-            seg.setdefault(subset, []).append(vid)
-        state: dict[str, int] = {}
-        for o in objects:
-            if not o.get("dropped"):
-                state[o["label"]] = max(state.get(o["label"], 0), 0 if o["attributes"].get("difficult") else 1)
-        for t in tags:
-            if t.label in state:
-                report.drop("tags dropped (an object of the same label is in the image)")
-            elif not class_lists:
-                report.drop("tags dropped")
-            else:
-                state[t.label] = 1
-            if t.attributes or t.confidence is not None:
-                report.drop("attributes of tags not representable")
-        presence[vid] = state
-        if include_images:
-            if item.image is not None and Path(item.image).is_file():
-                atomic_copy(Path(item.image), out / "JPEGImages" / item.name)
-            else:
-                report.missing_images.append(item.name)
-        report.items += 1
-        report.shapes += len(item.shapes)
+    with NewFolders(out) as written:
+        for vid, files, item, objects, tags in dataset_to_voc(
+            dataset, task=task, report=report, round_coordinates=round_coordinates, size_of=item_size, indices=indices
+        ):
+            for rel, data in files.items():
+                written.write(rel, data)
+            subset = item.subset or "default"
+            if task != "voc_segmentation":
+                main.setdefault(subset, []).append(vid)
+            if any(rel.startswith("SegmentationClass/") for rel in files):
+                seg.setdefault(subset, []).append(vid)
+            state: dict[str, int] = {}
+            for o in objects:
+                if not o.get("dropped"):
+                    state[o["label"]] = max(state.get(o["label"], 0), 0 if o["attributes"].get("difficult") else 1)
+            for t in tags:
+                if t.label in state:
+                    report.drop("tags dropped (an object of the same label is in the image)")
+                elif not class_lists:
+                    report.drop("tags dropped")
+                else:
+                    state[t.label] = 1
+                if t.attributes or t.confidence is not None:
+                    report.drop("attributes of tags not representable")
+            presence[vid] = state
+            if include_images:
+                if item.image is not None and Path(item.image).is_file():
+                    atomic_copy(Path(item.image), out / "JPEGImages" / item.name)
+                else:
+                    report.missing_images.append(item.name)
+            report.items += 1
+            report.shapes += len(item.shapes)
     for subset, ids in main.items():
         atomic_write(out / "ImageSets" / "Main" / f"{subset}.txt", "".join(f"{i}\n" for i in ids))
         if class_lists:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from limner.core.dataset import Dataset
-from limner.formats.base import FormatError, Report, atomic_copy, atomic_write, image_size, item_size
+from limner.formats.base import FormatError, NewFolder, Report, atomic_copy, atomic_write, image_size, item_size
 from limner.formats.registry import Format, register
 from limner.formats.yolo.classify import _classify_score, _read_classify, _write_classify
 from limner.formats.yolo.convert import dataset_to_yolo, yolo_to_dataset
@@ -127,21 +127,23 @@ def write(
         raise ValueError(f"unknown YOLO task {task!r}; tasks are detect, segment, pose, obb, classify")
     names = dataset.label_names()
     subsets: dict[str, str] = {}
-    for rel, text, item in dataset_to_yolo(
-        dataset, task=task, report=report, size_of=item_size, with_confidence=with_confidence, decimals=decimals
-    ):
-        subset = rel.split("/", 1)[0]
-        if subset not in subsets:
-            subsets[subset] = f"images/{subset}"
-            (out / "images" / subset).mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "labels" / (os.path.splitext(rel)[0] + ".txt"), text)
-        if include_images:
-            if item.image is not None and Path(item.image).is_file():
-                atomic_copy(Path(item.image), out / "images" / rel)
-            else:
-                report.missing_images.append(item.name)
-        report.items += 1
-        report.shapes += text.count("\n")
+    out.mkdir(parents=True, exist_ok=True)
+    with NewFolder(out / "labels") as labels:
+        for rel, text, item in dataset_to_yolo(
+            dataset, task=task, report=report, size_of=item_size, with_confidence=with_confidence, decimals=decimals
+        ):
+            subset = rel.split("/", 1)[0]
+            if subset not in subsets:
+                subsets[subset] = f"images/{subset}"
+                (out / "images" / subset).mkdir(parents=True, exist_ok=True)
+            labels.write(os.path.splitext(rel)[0] + ".txt", text)
+            if include_images:
+                if item.image is not None and Path(item.image).is_file():
+                    atomic_copy(Path(item.image), out / "images" / rel)
+                else:
+                    report.missing_images.append(item.name)
+            report.items += 1
+            report.shapes += text.count("\n")
     if "train" not in subsets:
         subsets["train"] = "images/train"
         (out / "images" / "train").mkdir(parents=True, exist_ok=True)
