@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from limner.core.collector import no_gc
 from limner.core.dataset import Dataset
 from limner.core.splits import assign_splits, parse_ratios, remap_labels
 from limner.errors import ValidationError
@@ -56,8 +57,11 @@ def prepare(
 
 
 def export_to_folder(dataset: Dataset, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
-    notes = prepare(dataset, **prep)
-    report = write_dataset(dataset, out, fmt, include_images=include_images)
+    # the checks and the writer make hundreds of thousands of short-lived, acyclic objects beside a
+    # dataset of millions: a collection would walk all of them, so the collector rests meanwhile
+    with no_gc():
+        notes = prepare(dataset, **prep)
+        report = write_dataset(dataset, out, fmt, include_images=include_images)
     return {"format": fmt, "items": len(dataset.items), "shapes": sum(len(i.shapes) for i in dataset.items),
             "report": report.to_dict(), **notes}
 
