@@ -11,7 +11,7 @@ from limner.core.dataset import Dataset, Item
 from limner.core.shapes import Shape
 from limner.formats.base import FormatError, Report, atomic_copy, atomic_write
 from limner.formats.classification.files import _is_image, _subset_name
-from limner.formats.classification.tags import _labels_of, _tags
+from limner.formats.classification.tags import _tags
 
 
 # -- imagenet_txt --------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def _quote_name(name: str) -> str:
 
 def dataset_to_imagenet_txt(dataset: Dataset, *, report: Report) -> tuple[list[str], dict[str, list[str]]]:
     """(labels, {subset file stem: lines})."""
-    names = _labels_of(dataset)
+    names = dataset.label_names()
     ids = {n: i for i, n in enumerate(names)}
     lists: dict[str, list[str]] = {}
     for item in dataset.items:

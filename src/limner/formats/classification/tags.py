@@ -26,17 +26,6 @@ def _tags(item: Item, report: Report) -> list[str]:
     return out
 
 
-def _labels_of(dataset: Dataset) -> list[str]:
-    names = [lb.name for lb in dataset.schema]
-    seen = set(names)
-    for it in dataset.items:
-        for s in it.shapes:
-            if s.label not in seen:
-                seen.add(s.label)
-                names.append(s.label)
-    return names
-
-
 def _unused_labels(dataset: Dataset, report: Report) -> None:
     used = {s.label for it in dataset.items for s in it.shapes if s.kind == "tag"}
     n = sum(1 for lb in dataset.schema if lb.name not in used)

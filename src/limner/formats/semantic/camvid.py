@@ -13,7 +13,6 @@ from limner.formats.semantic.class_maps import (
     _colors,
     _images,
     _indices,
-    _labels_of,
     _load_png,
     _png,
     _rel_name,
@@ -96,7 +95,7 @@ def write_camvid(dataset: Dataset, path: Path, *, include_images: bool = False, 
     ``include_images``, the images into ``<split>/``). Items without a subset go to "default"."""
     out = Path(path)
     report = Report(format="CamVid")
-    names = _labels_of(dataset)
+    names = dataset.label_names()
     camvid = {_norm(n): (i, c) for i, (n, c) in enumerate(CAMVID_LABELS)}
     if names and all(_norm(n) in camvid for n in names):
         ids = {n: camvid[_norm(n)][0] for n in names}

@@ -16,7 +16,6 @@ from limner.formats.semantic.class_maps import (
     _colors,
     _images,
     _indices,
-    _labels_of,
     _load_png,
     _png,
     _rel_name,
@@ -114,7 +113,7 @@ def write_cityscapes(dataset: Dataset, path: Path, *, include_images: bool = Fal
     name go to the city "default"; items without a subset to the split "default"."""
     out = Path(path)
     report = Report(format="Cityscapes")
-    names = _labels_of(dataset)
+    names = dataset.label_names()
     ids, _, official = _cs_ids(names, report)
     if official:
         colors = [c for *_, c in CITYSCAPES_LABELS]

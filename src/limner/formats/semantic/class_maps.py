@@ -202,17 +202,6 @@ def paint(
     return cls, inst
 
 
-def _labels_of(dataset: Dataset) -> list[str]:
-    names = [lb.name for lb in dataset.schema]
-    seen = set(names)
-    for it in dataset.items:
-        for s in it.shapes:
-            if s.label not in seen:
-                seen.add(s.label)
-                names.append(s.label)
-    return names
-
-
 def _indices(names: list[str], report: Report, limit: int = 254) -> dict[str, int]:
     """Background names take 0 (the first one met), the other labels 1, 2, ... in order."""
     out, i = {}, 1

@@ -14,7 +14,6 @@ from limner.formats.semantic.class_maps import (
     _colors,
     _images,
     _indices,
-    _labels_of,
     _load_png,
     _png,
     _rel_name,
@@ -104,7 +103,7 @@ def write_semantic(
     ``mode``: "indexed" (palette PNGs) or "rgb" (colour PNGs)."""
     out = Path(path)
     report = Report(format="Semantic masks (RGB)" if mode == "rgb" else "Semantic masks (indexed)")
-    names = _labels_of(dataset)
+    names = dataset.label_names()
     index_of = _indices(names, report)
     colors = _colors(dataset, index_of, report)
     by_index = {i: n for n, i in index_of.items()}
