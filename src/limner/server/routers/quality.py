@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from limner.quality import project_consensus as _  # noqa: F401  (registers the job kind)
+from limner.quality import project_consensus  # noqa: F401  (registers the job kind)
 from limner.quality.checks import CheckOptions
 from limner.quality.report import asset_consensus, project_checks
 from limner.server.deps import Ctx, get_ctx
