@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import select, update
 
 from limner.core.collector import no_gc
 from limner.core.dataset import Dataset, Item
@@ -19,7 +19,8 @@ from limner.core.shapes import Shape, validate_shape
 from limner.errors import LimnerError, ValidationError
 from limner.store import audit
 from limner.store.db import Database
-from limner.store.models import Annotation, Asset, ShapeRow, utcnow
+from limner.store.models import Annotation, Asset, ShapeRow
+from limner.store.annotations import replace_annotations
 from limner.store.projects import create_label, load_schema
 
 __all__ = ["ImportSummary", "project_dataset", "import_dataset"]
@@ -216,48 +217,12 @@ def import_dataset(
             ))
         )
         required = {lb.name: [a.name for a in lb.attributes if a.required] for lb in schema}
-        now = utcnow()
-        shape_rows: list[dict] = []
-        counts: dict[int, int] = {}
         targets = [(it, matched[it.name]) for it in dataset.items if it.name in matched]
-        asset_ids = [a for _, a in targets]
-        existing = dict(
-            s.execute(
-                select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner, Annotation.asset_id.in_(asset_ids))
-            ).all()
-        ) if asset_ids else {}
-        old_counts = dict(
-            s.execute(select(Annotation.id, Annotation.shape_count).where(Annotation.id.in_(list(existing.values())))).all()
-        ) if existing else {}
-        if existing:
-            s.execute(delete(ShapeRow).where(ShapeRow.annotation_id.in_(list(existing.values()))))
-        # the annotations first, in bulk (a shape that fails its check below rolls all of it back)
-        ann_t, asset_t = Annotation.__table__, Asset.__table__
-        fresh_anns = [
-            {"asset_id": a, "owner": owner, "revision": 1, "shape_count": len(it.shapes), "updated_by": actor_id,
-             "updated_at": now}
-            for it, a in targets if a not in existing
-        ]  # fmt: skip
-        if fresh_anns:
-            s.execute(insert(ann_t), fresh_anns)
-        again = [{"b_id": existing[a], "b_count": len(it.shapes)} for it, a in targets if a in existing]
-        if again:
-            s.execute(
-                update(ann_t).where(ann_t.c.id == bindparam("b_id")).values(
-                    revision=ann_t.c.revision + 1, shape_count=bindparam("b_count"), updated_by=actor_id, updated_at=now
-                ),
-                again,
-            )
-        ann_ids = dict(
-            s.execute(
-                select(Annotation.asset_id, Annotation.id).join(Asset, Asset.id == Annotation.asset_id)
-                .where(Asset.project_id == project_id, Annotation.owner == owner)
-            ).all()
-        ) if targets else {}  # fmt: skip
+        batch: list[tuple[int, list[Shape]]] = []
+        queued = 0
         for n, (it, asset_id) in enumerate(targets):
             h, w = sizes[asset_id]
-            ann_id = ann_ids[asset_id]
-            label_of = ids.__getitem__
+            checked = []
             for i, sh in enumerate(it.shapes):
                 try:
                     c = validate_shape(sh.to_dict(), index=i, schema=schema, height=h, width=w, require_attributes=False)
@@ -267,28 +232,13 @@ def import_dataset(
                             summary.missing_required[key] = summary.missing_required.get(key, 0) + 1
                 except LimnerError as e:
                     raise ValidationError(f"{it.name}: {e.detail}", field=e.field) from None
-                shape_rows.append({
-                    "annotation_id": ann_id, "asset_id": asset_id, "label_id": label_of(c.label), "position": i,
-                    "kind": c.kind, "geometry": c.geometry, "attributes": c.attributes, "z_order": c.z_order,
-                    "group_id": c.group_id, "track_id": c.track_id, "source": c.source, "confidence": c.confidence,
-                })  # fmt: skip
-            counts[asset_id] = len(it.shapes) - old_counts.get(existing.get(asset_id), 0)
-            if len(shape_rows) >= 20_000:
-                s.execute(insert(ShapeRow.__table__), shape_rows)
-                summary.shapes += len(shape_rows)
-                shape_rows = []
-                say(0.5 + 0.45 * n / max(len(targets), 1), f"{n} of {len(targets)} images")
-        if shape_rows:
-            s.execute(insert(ShapeRow.__table__), shape_rows)
-            summary.shapes += len(shape_rows)
-        deltas = [{"b_id": a, "b_delta": d} for a, d in counts.items() if d]
-        if deltas:
-            s.execute(
-                update(asset_t).where(asset_t.c.id == bindparam("b_id")).values(
-                    shape_count=asset_t.c.shape_count + bindparam("b_delta")
-                ),
-                deltas,
-            )
+                checked.append(c)
+            batch.append((asset_id, checked))
+            queued += len(checked)
+            if queued >= 20_000 or n == len(targets) - 1:  # written in parts: the rows of one part in memory at once
+                summary.shapes += replace_annotations(s, project_id, owner, batch, actor_id)
+                batch, queued = [], 0
+                say(0.5 + 0.45 * (n + 1) / len(targets), f"{n + 1} of {len(targets)} images")
         if targets:
             s.execute(
                 update(Asset)

@@ -3,8 +3,8 @@
 (all the project's boxes and polygons voted on together) and written in set-based batches.
 
 The same merge as ``POST /assets/{id}/consensus`` gives for one asset, with the same defaults: the
-owners are every person whose annotation of the asset is not a draft (models' pre-labels and an
-earlier consensus are not inputs); an asset with fewer than two is skipped and counted. A
+owners are every person who annotated the asset (models' pre-labels and an earlier consensus are
+not inputs); an asset with fewer than two is skipped and counted. A
 consensus written earlier is replaced (its revision goes up). Runs as the job
 ``project.consensus`` (``POST /projects/{id}/consensus``) and as ``limner consensus PROJECT``.
 """
@@ -78,8 +78,9 @@ def project_consensus(
     """Merge and write the consensus of every asset (or of ``asset_ids``) that two or more people
     annotated; returns what was done: assets merged and skipped, shapes written, clusters kept,
     below the quorum and tied."""
+    from limner.store import audit
+    from limner.store.annotations import replace_annotations
     from limner.store.assets import check_in_project
-    from limner.store.assistants import put_model_annotations
 
     if not 0 < quorum <= 1:
         raise ValidationError(f"quorum is a share of the owners in (0, 1], got {quorum}", field="quorum")
@@ -107,9 +108,10 @@ def project_consensus(
     for k in range(0, len(todo), _BATCH):
         part = list(zip(todo[k : k + _BATCH], results[k : k + _BATCH]))
         with db.write() as s:
-            summary["shapes"] += put_model_annotations(
-                s, project_id, CONSENSUS_OWNER, [(a, merged) for a, (merged, _) in part], actor_id, action="consensus"
-            )
+            n = replace_annotations(s, project_id, CONSENSUS_OWNER, [(a, merged) for a, (merged, _) in part], actor_id)
+            audit.record(s, actor_id, "consensus", "annotation", CONSENSUS_OWNER, project_id=project_id,
+                         annotations=len(part), shapes=n)  # fmt: skip
+        summary["shapes"] += n
         for _, (_, report) in part:
             summary["kept"] += report.kept
             summary["below_quorum"] += report.dropped

@@ -6,7 +6,7 @@ current revision and nothing is overwritten.
 
 from __future__ import annotations
 
-from sqlalchemy import Text, cast, delete, insert, select, update
+from sqlalchemy import Text, bindparam, cast, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,8 @@ from limner.store import audit
 from limner.store.models import Annotation, Asset, LabelRow, ShapeRow, utcnow
 from limner.store.projects import load_schema
 
-__all__ = ["get_annotation", "get_annotation_json", "list_annotations", "list_owners", "put_annotation", "delete_annotation", "OWNER_MAX"]
+__all__ = ["get_annotation", "get_annotation_json", "list_annotations", "list_owners", "put_annotation", "delete_annotation",
+           "replace_annotations", "OWNER_MAX"]
 
 OWNER_MAX = 200
 _SHAPE_COLUMNS = (
@@ -208,6 +209,55 @@ def put_annotation(
         revision=new_rev, shapes=len(checked),
     )
     return {"asset_id": asset.id, "owner": owner, "revision": new_rev, "shape_count": len(checked), "updated_at": now.isoformat()}
+
+
+def replace_annotations(
+    s: Session, project_id: int, owner: str, items: list[tuple[int, list]], actor_id: int | None
+) -> int:
+    """Make checked shapes (core ``Shape`` lists) ``owner``'s annotation of each asset of ``items``
+    (``[(asset id, shapes)]``), replacing what that owner had there (revision + 1) and keeping the
+    assets' shape counts, in a few set-based statements whatever the number of assets: an import,
+    a model's pre-labels, a consensus. Answers the number of shapes written. Neither the assets'
+    status nor the audit log is touched: each caller records what it did."""
+    if not items:
+        return 0
+    _, ids = load_schema(s, project_id)
+    asset_ids = [a for a, _ in items]
+    existing = dict(s.execute(select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner,
+                                                                             Annotation.asset_id.in_(asset_ids))).all())  # fmt: skip
+    old = dict(s.execute(select(Annotation.id, Annotation.shape_count).where(Annotation.id.in_(list(existing.values())))).all()
+               ) if existing else {}  # fmt: skip
+    if existing:
+        s.execute(delete(ShapeRow).where(ShapeRow.annotation_id.in_(list(existing.values()))))
+    now = utcnow()
+    ann_t, asset_t = Annotation.__table__, Asset.__table__
+    fresh = [{"asset_id": a, "owner": owner, "revision": 1, "shape_count": len(shapes), "updated_by": actor_id,
+              "updated_at": now} for a, shapes in items if a not in existing]  # fmt: skip
+    if fresh:
+        s.execute(insert(ann_t), fresh)
+        made = [r["asset_id"] for r in fresh]
+        existing.update(s.execute(select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner,
+                                                                                 Annotation.asset_id.in_(made))).all())  # fmt: skip
+    again = [{"b_id": existing[a], "b_count": len(shapes)} for a, shapes in items if existing[a] in old]
+    if again:
+        s.execute(update(ann_t).where(ann_t.c.id == bindparam("b_id")).values(
+            revision=ann_t.c.revision + 1, shape_count=bindparam("b_count"), updated_by=actor_id, updated_at=now), again)  # fmt: skip
+    rows, deltas = [], []
+    for asset_id, shapes in items:
+        ann_id = existing[asset_id]
+        delta = len(shapes) - old.get(ann_id, 0)
+        if delta:
+            deltas.append({"b_id": asset_id, "b_delta": delta})
+        rows += [{"annotation_id": ann_id, "asset_id": asset_id, "label_id": ids[sh.label], "position": i, "kind": sh.kind,
+                  "geometry": sh.geometry, "attributes": sh.attributes, "z_order": sh.z_order, "group_id": sh.group_id,
+                  "track_id": sh.track_id, "source": sh.source, "confidence": sh.confidence}
+                 for i, sh in enumerate(shapes)]  # fmt: skip
+    if rows:
+        s.execute(insert(ShapeRow.__table__), rows)
+    if deltas:
+        s.execute(update(asset_t).where(asset_t.c.id == bindparam("b_id")).values(
+            shape_count=asset_t.c.shape_count + bindparam("b_delta")), deltas)  # fmt: skip
+    return len(rows)
 
 
 def missing_required(s: Session, asset: Asset, owner: str | None = None) -> list[str]:

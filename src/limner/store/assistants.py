@@ -150,53 +150,13 @@ def assets_with_owner(s: Session, asset_ids: list[int], owner: str) -> set[int]:
     return out
 
 
-def put_model_annotations(s: Session, project_id: int, owner: str, items: list[tuple[int, list]], actor_id: int | None,
-                          *, action: str = "prelabel") -> int:  # fmt: skip
-    """Write checked shapes (core ``Shape`` lists) made by a program (a model's pre-labels, a
-    consensus) as ``owner``'s annotation of each asset, replacing what that owner had there
-    (revision + 1), in a few set-based statements; the audit log names ``action``. Answers the
-    number of shapes written. The assets' status stays: this is not a person's work."""
-    from sqlalchemy import bindparam, delete, insert, update
+def put_model_annotations(s: Session, project_id: int, owner: str, items: list[tuple[int, list]], actor_id: int | None) -> int:
+    """Write a model's checked shapes (core ``Shape`` lists) as ``owner``'s annotation of each asset
+    (:func:`~limner.store.annotations.replace_annotations`) and log it. Answers the number of
+    shapes written. The assets' status stays: pre-labels are not a person's work."""
+    from limner.store.annotations import replace_annotations
 
-    from limner.store.models import Annotation, Asset, ShapeRow, utcnow
-    from limner.store.projects import load_schema
-
-    if not items:
-        return 0
-    _, ids = load_schema(s, project_id)
-    asset_ids = [a for a, _ in items]
-    existing = dict(s.execute(select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner,
-                                                                             Annotation.asset_id.in_(asset_ids))).all())  # fmt: skip
-    old = dict(s.execute(select(Annotation.id, Annotation.shape_count).where(Annotation.id.in_(list(existing.values())))).all()
-               ) if existing else {}  # fmt: skip
-    if existing:
-        s.execute(delete(ShapeRow).where(ShapeRow.annotation_id.in_(list(existing.values()))))
-    now = utcnow()
-    ann_t, asset_t = Annotation.__table__, Asset.__table__
-    fresh = [{"asset_id": a, "owner": owner, "revision": 1, "shape_count": len(shapes), "updated_by": actor_id,
-              "updated_at": now} for a, shapes in items if a not in existing]  # fmt: skip
-    if fresh:
-        s.execute(insert(ann_t), fresh)
-        made = [r["asset_id"] for r in fresh]
-        existing.update(s.execute(select(Annotation.asset_id, Annotation.id).where(Annotation.owner == owner,
-                                                                                 Annotation.asset_id.in_(made))).all())  # fmt: skip
-    again = [{"b_id": existing[a], "b_count": len(shapes)} for a, shapes in items if existing[a] in old]
-    if again:
-        s.execute(update(ann_t).where(ann_t.c.id == bindparam("b_id")).values(
-            revision=ann_t.c.revision + 1, shape_count=bindparam("b_count"), updated_by=actor_id, updated_at=now), again)  # fmt: skip
-    rows, deltas = [], {}
-    for asset_id, shapes in items:
-        ann_id = existing[asset_id]
-        deltas[asset_id] = len(shapes) - old.get(ann_id, 0)
-        rows += [{"annotation_id": ann_id, "asset_id": asset_id, "label_id": ids[sh.label], "position": i, "kind": sh.kind,
-                  "geometry": sh.geometry, "attributes": sh.attributes, "z_order": sh.z_order, "group_id": sh.group_id,
-                  "track_id": sh.track_id, "source": sh.source, "confidence": sh.confidence}
-                 for i, sh in enumerate(shapes)]  # fmt: skip
-    if rows:
-        s.execute(insert(ShapeRow.__table__), rows)
-    changed = [{"b_id": a, "b_delta": d} for a, d in deltas.items() if d]
-    if changed:
-        s.execute(update(asset_t).where(asset_t.c.id == bindparam("b_id")).values(
-            shape_count=asset_t.c.shape_count + bindparam("b_delta")), changed)  # fmt: skip
-    audit.record(s, actor_id, action, "annotation", owner, project_id=project_id, annotations=len(items), shapes=len(rows))
-    return len(rows)
+    n = replace_annotations(s, project_id, owner, items, actor_id)
+    if items:
+        audit.record(s, actor_id, "prelabel", "annotation", owner, project_id=project_id, annotations=len(items), shapes=n)
+    return n
