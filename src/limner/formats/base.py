@@ -94,6 +94,16 @@ class Report:
 _made_dirs: set[str] = set()
 
 
+def _write_all(fd: int, raw: bytes) -> None:
+    """Write all of ``raw`` to the open file ``fd`` (os.write may write less), then close it."""
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write a whole file or nothing: a temporary file beside it, then os.replace.
 
@@ -115,12 +125,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        _write_all(fd, raw)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -156,13 +161,7 @@ class NewFolder:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        _write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), raw)
 
     def __enter__(self) -> NewFolder:
         if self.fresh:

@@ -232,15 +232,7 @@ def start_prelabel(project_id: int, body: PrelabelIn, ctx: Ctx = Depends(get_ctx
         if m.kind != "detector":
             raise ValidationError(f"model {body.model!r} is an {m.kind}; pre-labelling needs a detector", field="model")
         if body.asset_ids is not None:
-            from sqlalchemy import select
-
-            from limner.store.models import Asset
-
-            wanted = set(body.asset_ids)
-            found = set(s.scalars(select(Asset.id).where(Asset.project_id == project_id, Asset.id.in_(wanted))))
-            missing = sorted(wanted - found)
-            if missing:
-                raise ValidationError(f"assets not in this project: {', '.join(map(str, missing[:10]))}", field="asset_ids")
+            assets.check_in_project(s, project_id, body.asset_ids)
     params = {"model_id": m.id, "model": m.name, "asset_ids": body.asset_ids, "overwrite": body.overwrite}
     job_id, _ = ctx.services.runner.submit("project.prelabel", project_id=project_id, user_id=ctx.user.id, params=params)
     with ctx.read() as s:
