@@ -35,6 +35,7 @@ from limner.core.shapes import Shape
 from limner.quality.agreement import krippendorff_alpha
 from limner.quality.groundtruth import ComparisonCounts, compare_to_ground_truth
 from limner.quality.matching import MatchCounts, match_assets
+from limner.quality.people import people_shapes
 from limner.store.models import Annotation, Asset, AuditEvent, Comment, LabelRow, Project, Review, ShapeRow, User
 from limner.store.review import is_person, quality_settings
 
@@ -69,38 +70,6 @@ def _day(at) -> str:
 
 def _rate(n: int, hours: int) -> float | None:
     return round(n / hours, 3) if hours else None
-
-
-def _load_shapes(s, project_id: int) -> tuple[dict[int, dict[str, list[Shape]]], dict[int, tuple[int, int]]]:
-    """People's non-draft annotations of the project: ``{asset id: {owner: shapes}}`` (without
-    attributes: agreement does not compare them, and decoding them would double the JSON work)
-    and the image sizes, in one pass over the shapes."""
-    names = dict(s.execute(select(LabelRow.id, LabelRow.name).where(LabelRow.project_id == project_id)).all())
-    anns = s.execute(
-        select(Annotation.id, Annotation.asset_id, Annotation.owner)
-        .join(Asset, Asset.id == Annotation.asset_id)
-        .where(Asset.project_id == project_id, is_person(Annotation.owner), Annotation.state != "draft")
-    ).all()
-    by_asset: dict[int, dict[str, list[Shape]]] = defaultdict(dict)
-    of: dict[int, list[Shape]] = {}
-    for aid, asset_id, owner in anns:
-        of[aid] = by_asset[asset_id][owner] = []
-    if of:
-        q = (
-            select(ShapeRow.annotation_id, ShapeRow.kind, ShapeRow.label_id, ShapeRow.geometry)
-            .join(Asset, Asset.id == ShapeRow.asset_id)
-            .where(Asset.project_id == project_id)
-            .order_by(ShapeRow.annotation_id, ShapeRow.position)
-        )
-        for aid, kind, lid, geom in s.execute(q).yield_per(20_000):
-            bucket = of.get(aid)
-            if bucket is not None:
-                bucket.append(Shape(kind, names[lid], geom))
-    sizes = dict(
-        (i, (h, w))
-        for i, h, w in s.execute(select(Asset.id, Asset.height, Asset.width).where(Asset.project_id == project_id))
-    )
-    return by_asset, sizes
 
 
 def _agreement(by_asset: dict, sizes: dict) -> tuple[dict, dict[str, MatchCounts]]:
@@ -219,7 +188,9 @@ def project_quality(s, project: Project) -> dict:
     if cached is not None and cached[0] == key:
         agreement, person_agreement, gt_scores = cached[1]
     else:
-        by_asset, sizes = _load_shapes(s, pid)
+        people, sizes = people_shapes(s, pid, drafts=False, attributes=False)
+        by_asset = {a: dict(owners) for a, owners in people.items()}
+        del people
         agreement, person_agreement = _agreement(by_asset, sizes)
         gt_scores = _ground_truth(s, pid, sizes)
         del by_asset

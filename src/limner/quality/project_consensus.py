@@ -11,58 +11,18 @@ consensus written earlier is replaced (its revision goes up). Runs as the job
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
-
 from limner.core.collector import no_gc
-from limner.core.shapes import Shape
 from limner.errors import ValidationError
 from limner.jobs.runner import register
 from limner.quality.consensus import consensus_many
-from limner.store.models import Annotation, Asset, LabelRow, ShapeRow
-from limner.store.review import CONSENSUS_OWNER, is_person
+from limner.quality.people import people_shapes
+from limner.store.review import CONSENSUS_OWNER
 
-__all__ = ["load_people_shapes", "project_consensus"]
+__all__ = ["project_consensus"]
 
 _BATCH = 500  # assets written per transaction
-
-
-def load_people_shapes(
-    s, project_id: int, asset_ids: Sequence[int] | None = None
-) -> tuple[dict[int, list[tuple[str, list[Shape]]]], dict[int, tuple[int, int]]]:
-    """People's annotations with their whole shapes, ``{asset id: [(owner, shapes)]}``
-    (owners in the order their annotations were made, which breaks ties), and the image sizes,
-    in one pass over the project's shapes."""
-    names = dict(s.execute(select(LabelRow.id, LabelRow.name).where(LabelRow.project_id == project_id)).all())
-    q = (
-        select(Annotation.id, Annotation.asset_id, Annotation.owner)
-        .join(Asset, Asset.id == Annotation.asset_id)
-        .where(Asset.project_id == project_id, is_person(Annotation.owner))
-        .order_by(Annotation.asset_id, Annotation.id)
-    )
-    wanted = None if asset_ids is None else set(asset_ids)
-    by_asset: dict[int, list[tuple[str, list[Shape]]]] = defaultdict(list)
-    of: dict[int, list[Shape]] = {}
-    for aid, asset_id, owner in s.execute(q):
-        if wanted is None or asset_id in wanted:
-            of[aid] = []
-            by_asset[asset_id].append((owner, of[aid]))
-    if of:
-        rows = (
-            select(ShapeRow.annotation_id, ShapeRow.kind, ShapeRow.label_id, ShapeRow.geometry, ShapeRow.attributes,
-                   ShapeRow.z_order, ShapeRow.group_id, ShapeRow.track_id, ShapeRow.source, ShapeRow.confidence)
-            .join(Asset, Asset.id == ShapeRow.asset_id)
-            .where(Asset.project_id == project_id)
-            .order_by(ShapeRow.annotation_id, ShapeRow.position)
-        )  # fmt: skip
-        for aid, kind, lid, geom, attrs, z, gid, tid, source, conf in s.execute(rows).yield_per(20_000):
-            bucket = of.get(aid)
-            if bucket is not None:
-                bucket.append(Shape(kind, names[lid], geom, attrs or {}, z or 0, gid, tid, source or "manual", conf))
-    sizes = {i: (h, w) for i, h, w in s.execute(select(Asset.id, Asset.height, Asset.width).where(Asset.project_id == project_id))}
-    return dict(by_asset), sizes
 
 
 def project_consensus(
@@ -91,7 +51,7 @@ def project_consensus(
     with db.read() as s:
         if asset_ids is not None:
             check_in_project(s, project_id, list(asset_ids))
-        by_asset, sizes = load_people_shapes(s, project_id, asset_ids)
+        by_asset, sizes = people_shapes(s, project_id, asset_ids)
     total = len(sizes) if asset_ids is None else len(set(asset_ids))
     todo = sorted(a for a, owners in by_asset.items() if len(owners) >= 2)
     summary = {"assets": total, "merged": len(todo), "skipped": total - len(todo), "shapes": 0, "kept": 0,
