@@ -73,15 +73,15 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         from rich.console import Console
 
         from limner.errors import LimnerError
-        from limner.convert import export_to_folder
-        from limner.formats import get, read
+        from limner.convert import export_to_folder, read_for
+        from limner.formats import get
 
         console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
         try:
             get(to)
             with _status(console, f"reading {src}"):
-                ds, rep, fmt = read(src, from_)
-            console.print(f"read {src} as {fmt}: {len(ds.items)} images, {sum(len(i.shapes) for i in ds.items)} shapes, {len(ds.schema)} labels")
+                ds, rep, fmt = read_for(src, from_, to, remap=remap, split=split)
+            console.print(f"read {src} as {fmt}: {len(ds.items)} images, {ds.shape_count} shapes, {len(ds.schema)} labels")
             for line in rep.summary():
                 console.print(f"  {line}")
             with _status(console, f"writing {to} to {out}"):

@@ -10,13 +10,35 @@ import zipfile
 from pathlib import Path
 
 from limner.core.collector import no_gc
+from limner.core.columns import ShapeColumns
 from limner.core.dataset import Dataset
 from limner.core.splits import assign_splits, parse_ratios, remap_labels
 from limner.errors import ValidationError
+from limner.formats import get, resolve
 from limner.formats import write as write_dataset
+from limner.formats.base import Report
 from limner.quality.checks import check_dataset
 
-__all__ = ["export_to_folder", "parse_remap", "prepare", "zip_folder"]
+__all__ = ["export_to_folder", "parse_remap", "prepare", "read_for", "zip_folder"]
+
+# (source format, target format): conversions that read the source as columns
+# (:mod:`limner.core.columns`) because the target has a writer of columns
+_COLUMNS = {("coco", "yolo")}
+
+
+def read_for(src: Path, from_: str | None, to: str, *, remap=None, split=None) -> tuple[Dataset | ShapeColumns, Report, str]:
+    """Read ``src`` (its format found, or ``from_``) to be written as ``to``: a Dataset, or
+    :class:`~limner.core.columns.ShapeColumns` when the pair has a writer of columns and nothing
+    is remapped or split, so the same output comes several times faster. Returns (data, report,
+    the source format)."""
+    fmt = resolve(src, from_)
+    if (fmt, to) in _COLUMNS and not remap and not split:
+        from limner.formats.coco.api import read_columns
+
+        cols, report = read_columns(src)
+        return cols, report, fmt
+    ds, report = get(fmt).read(Path(src))
+    return ds, report, fmt
 
 
 def parse_remap(text: str | dict | None) -> dict[str, str | None]:
@@ -35,7 +57,7 @@ def parse_remap(text: str | dict | None) -> dict[str, str | None]:
 
 
 def prepare(
-    dataset: Dataset,
+    dataset: Dataset | ShapeColumns,
     *,
     remap: dict | str | None = None,
     split: str | dict | None = None,
@@ -45,6 +67,8 @@ def prepare(
 ) -> dict:
     """Remap labels, assign splits and check (and clip) geometry; returns what was done."""
     notes: dict = {}
+    if isinstance(dataset, ShapeColumns) and (remap or split):
+        raise ValueError("remap and split work on a Dataset: read with them (read_for) or call to_dataset()")
     mapping = parse_remap(remap)
     if mapping:
         notes["remap"] = dict(remap_labels(dataset, mapping))
@@ -56,14 +80,20 @@ def prepare(
     return notes
 
 
-def export_to_folder(dataset: Dataset, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
+def export_to_folder(dataset: Dataset | ShapeColumns, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
+    """Prepare (remap, split, check and clip) and write ``dataset`` as ``fmt`` into ``out``. A
+    :class:`~limner.core.columns.ShapeColumns` is written as columns where ``fmt`` has such a
+    writer, else made a Dataset first."""
     # the checks and the writer make hundreds of thousands of short-lived, acyclic objects beside a
     # dataset of millions: a collection would walk all of them, so the collector rests meanwhile
     with no_gc():
+        if isinstance(dataset, ShapeColumns) and (prep.get("remap") or prep.get("split")):
+            dataset = dataset.to_dataset()
         notes = prepare(dataset, **prep)
+        if isinstance(dataset, ShapeColumns) and fmt not in {to for _, to in _COLUMNS}:
+            dataset = dataset.to_dataset()
         report = write_dataset(dataset, out, fmt, include_images=include_images)
-    return {"format": fmt, "items": len(dataset.items), "shapes": sum(len(i.shapes) for i in dataset.items),
-            "report": report.to_dict(), **notes}
+    return {"format": fmt, "items": len(dataset.items), "shapes": dataset.shape_count, "report": report.to_dict(), **notes}
 
 
 def zip_folder(folder: Path, zip_path: Path) -> int:

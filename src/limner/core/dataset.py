@@ -35,6 +35,10 @@ class Dataset:
     items: list[Item] = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
+    @property
+    def shape_count(self) -> int:
+        return sum(len(it.shapes) for it in self.items)
+
     def label_names(self) -> list[str]:
         """The schema's labels in order, then any label shapes use that the schema lacks."""
         names = [lb.name for lb in self.schema]

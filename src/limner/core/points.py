@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Points", "as_array", "json_default", "ring_bounds", "ring_coords", "star_simple"]
+__all__ = ["Points", "as_array", "json_default", "ring_bounds", "ring_coords", "ring_take", "star_simple"]
 
 
 class Points(Sequence):
@@ -146,6 +146,19 @@ def ring_bounds(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     out[full, 2] = np.maximum.reduceat(coords[:, 0], s)
     out[full, 3] = np.maximum.reduceat(coords[:, 1], s)
     return out
+
+
+def ring_take(coords: np.ndarray, offsets: np.ndarray, which: np.ndarray, *, lens: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rings ``which`` (in that order) of ``coords``/``offsets`` as new coords and offsets.
+    With ``lens``, ``offsets`` holds each ring's start and ``lens`` its length (rings need not
+    follow each other)."""
+    which = np.asarray(which, np.int64)
+    starts = offsets[:-1][which] if lens is None else offsets[which]
+    lo = (np.diff(offsets) if lens is None else lens)[which]
+    out = np.zeros(len(which) + 1, np.int64)
+    np.cumsum(lo, out=out[1:])
+    take = np.repeat(starts - out[:-1], lo) + np.arange(int(out[-1]))
+    return coords[take], out
 
 
 _CHUNK = 1 << 16  # vertices per pass: the arrays of one pass stay in the CPU cache (10x faster)

@@ -5,6 +5,6 @@ format)` writes it. Third-party formats register the same way, through the `limn
 entry point group (a module whose import calls `register`).
 """
 
-from limner.formats.registry import FORMATS, Format, detect, get, names, read, register, write
+from limner.formats.registry import FORMATS, Format, detect, get, names, read, register, resolve, write
 
-__all__ = ["FORMATS", "Format", "detect", "get", "names", "read", "register", "write"]
+__all__ = ["FORMATS", "Format", "detect", "get", "names", "read", "register", "resolve", "write"]

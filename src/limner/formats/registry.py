@@ -12,7 +12,7 @@ from limner.core.dataset import Dataset
 from limner.errors import ValidationError
 from limner.formats.base import Report
 
-__all__ = ["FORMATS", "Format", "detect", "get", "names", "read", "register", "write"]
+__all__ = ["FORMATS", "Format", "detect", "get", "names", "read", "register", "resolve", "write"]
 
 _NOT_FORMATS = {"base", "registry"}
 
@@ -85,6 +85,15 @@ def detect(path: Path) -> list[tuple[str, int]]:
 def read(path: Path, format: str | None = None, **options) -> tuple[Dataset, Report, str]:
     """Read a dataset; returns (dataset, report, the format used)."""
     path = Path(path)
+    format = resolve(path, format)
+    ds, report = get(format).read(path, **options)
+    return ds, report, format
+
+
+def resolve(path: Path, format: str | None = None) -> str:
+    """The format to read ``path`` with: ``format`` when given (it must be readable), else the
+    best the detectors find; a clear error when there is none."""
+    path = Path(path)
     if not path.exists():
         raise ValidationError(f"{path}: no such file or folder", field="path")
     if format is None:
@@ -94,11 +103,9 @@ def read(path: Path, format: str | None = None, **options) -> tuple[Dataset, Rep
                 f"{path}: no known format recognises this; name the format (--from, or format in the API)", field="path"
             )
         format = found[0][0]
-    fmt = get(format)
-    if fmt.read is None:
+    if get(format).read is None:
         raise ValidationError(f"format {format!r} can only be written", field="format")
-    ds, report = fmt.read(path, **options)
-    return ds, report, format
+    return format
 
 
 def write(dataset: Dataset, path: Path, format: str, **options) -> Report:

@@ -49,6 +49,7 @@ from itertools import chain
 
 import numpy as np
 
+from limner.core.columns import ShapeColumns
 from limner.core.dataset import Dataset, Item
 from limner.core.shapes import SHAPE_KINDS, Shape
 
@@ -157,11 +158,44 @@ class Table:
         self.label_names = list(codes)
         self.width = np.fromiter((it.width or 0 for it in self.items), np.int64, count=self.n_items)
         self.height = np.fromiter((it.height or 0 for it in self.items), np.int64, count=self.n_items)
+        self.columns = None
         self._boxes = None
         self._polys = None
         self._bounds = None
         self._areas = None
         self._problems = None
+
+    @classmethod
+    def of_columns(cls, cols: ShapeColumns) -> Table:
+        """The table of a :class:`~limner.core.columns.ShapeColumns` (before any shape of it is
+        removed): its arrays as they are, its polygons' vertices without a shape per polygon, and
+        ``shapes[s]`` made on demand for the shapes a rule looks at one by one."""
+        t = cls.__new__(cls)
+        t.dataset = cols.dataset
+        t.items = cols.items
+        t.n_items = len(t.items)
+        t.counts = cols.counts
+        t.shapes = _ColumnShapes(cols)
+        t.n = cols.n
+        t.item, t.index, t.label, t.label_names = cols.item, cols.index, cols.label, cols.labels
+        t.kind = cols.kind_codes()
+        t.width = np.fromiter((it.width or 0 for it in t.items), np.int64, count=t.n_items)
+        t.height = np.fromiter((it.height or 0 for it in t.items), np.int64, count=t.n_items)
+        t.columns = cols
+        t._boxes = t._polys = t._bounds = t._areas = t._problems = None
+        return t
+
+    def remove(self, positions: Iterable[int]) -> None:
+        """Take the shapes at flat ``positions`` out of their items (of the dataset or columns)."""
+        if self.columns is not None:
+            self.columns.remove(positions)
+            return
+        gone: dict[int, set[int]] = {}
+        for s in positions:
+            gone.setdefault(int(self.item[s]), set()).add(int(self.index[s]))
+        for i, idx in gone.items():
+            it = self.items[i]
+            it.shapes = [sh for j, sh in enumerate(it.shapes) if j not in idx]
 
     def of_kind(self, code: int) -> np.ndarray:
         return np.flatnonzero(self.kind == code)
@@ -237,6 +271,21 @@ class Table:
         return self._areas
 
 
+class _ColumnShapes(Sequence):
+    """``Table.shapes`` of columns: the shape of a position, made when asked for."""
+
+    __slots__ = ("cols",)
+
+    def __init__(self, cols: ShapeColumns):
+        self.cols = cols
+
+    def __len__(self) -> int:
+        return self.cols.n
+
+    def __getitem__(self, s):
+        return self.cols.shape(int(s))
+
+
 class _Polygons:
     """The polygons as shapely geometries (built as given: not made valid), with validity, area and
     bounds as arrays. Polygons with fewer than 3 points get no geometry (valid False, area 0).
@@ -251,25 +300,26 @@ class _Polygons:
         import shapely
         from shapely.geometry import Polygon
 
-        from limner.core.points import ring_bounds, ring_coords, star_simple
+        from limner.core.points import ring_bounds, ring_coords, ring_take, star_simple
 
         idx = t.of_kind(_POLY)
         self.idx = idx
         n = len(idx)
         geoms = np.empty(n, object)
         shapes = t.shapes
+        # polygons held as rings of columns are simple and known without a shape each
+        cols = t.columns
+        known = cols.is_plain()[idx] if cols is not None else np.zeros(n, bool)
         simple, with_holes = [], []
-        for k, s in enumerate(idx):
-            g = shapes[s].geometry
+        for k in np.flatnonzero(~known).tolist() if known.any() else range(n):
+            g = shapes[idx[k]].geometry
             pts = g.get("points") or []
             if g.get("holes"):
                 with_holes.append(k)
             elif len(pts) > 3 or (len(pts) == 3 and list(pts[0]) != list(pts[-1])):
                 simple.append(k)
-        self._simple = np.array(simple, np.int64)
         self._coords = self._offsets = None
-        proven = np.zeros(len(simple), bool)
-        b = np.full((n, 4), np.nan)
+        coords = offsets = None
         if simple:
             gs = [shapes[idx[k]].geometry["points"] for k in simple]
             try:
@@ -277,6 +327,27 @@ class _Polygons:
             except ValueError:  # points that are not [x, y] pairs
                 coords = np.concatenate([np.asarray(p, np.float64).reshape(len(p), -1)[:, :2] for p in gs])
                 offsets = np.concatenate([[0], np.cumsum([len(p) for p in gs])])
+        self._simple = np.array(simple, np.int64)
+        if known.any():
+            kk = np.flatnonzero(known)
+            rings = cols.ring[idx[kk]]
+            if len(rings) == len(cols.offsets) - 1 and (rings == np.arange(len(rings))).all():
+                kc, ko = cols.coords, cols.offsets
+            else:
+                kc, ko = ring_take(cols.coords, cols.offsets, rings)
+            if simple:  # both: in the order of their positions
+                pos = np.concatenate([kk, self._simple])
+                lens = np.concatenate([np.diff(ko), np.diff(offsets)])
+                both = np.concatenate([kc, coords])
+                starts = np.concatenate([ko[:-1], offsets[:-1] + len(kc)])
+                order = np.argsort(pos, kind="stable")
+                coords, offsets = ring_take(both, np.append(starts, len(both)), order, lens=lens)
+                self._simple = pos[order]
+            else:
+                coords, offsets, self._simple = kc, ko, kk
+        proven = np.zeros(len(self._simple), bool)
+        b = np.full((n, 4), np.nan)
+        if len(self._simple):
             self._coords, self._offsets = coords, offsets
             proven = star_simple(coords, offsets)
             b[self._simple] = ring_bounds(coords, offsets)
@@ -827,7 +898,7 @@ def run_checks(
 
 
 def check_dataset(
-    dataset: Dataset,
+    dataset: Dataset | ShapeColumns,
     *,
     clip: bool = False,
     limit: int = 10_000,
@@ -837,9 +908,10 @@ def check_dataset(
 ) -> tuple[list[Finding], Counter]:
     """Findings (at most `limit` listed, all counted) and the count per rule (rules with findings
     only). With `clip`, shapes reaching outside their image are cut to it (counted as
-    ``clipped``) or, when nothing is left, removed (``dropped_outside``)."""
+    ``clipped``) or, when nothing is left, removed (``dropped_outside``). ``dataset`` may be
+    :class:`~limner.core.columns.ShapeColumns`: the same findings, from its arrays."""
     rules = _check_rules(rules)
-    t = Table(dataset)
+    t = Table.of_columns(dataset) if isinstance(dataset, ShapeColumns) else Table(dataset)
     hits = _run(t, rules, options or CheckOptions(), None)
     counts: Counter = Counter({r: len(h) for r, h in hits.items() if len(h)})
     findings = _findings(t, hits, limit, asset_ids)
@@ -851,17 +923,16 @@ def check_dataset(
 def _clip(t: Table, outside: np.ndarray, counts: Counter) -> None:
     from limner.core.geometry import clip as clip_shape
 
-    drop: dict[int, set[int]] = {}
+    gone: list[int] = []
     for s in outside:
         sh = t.shapes[s]
         it = t.items[t.item[s]]
         c = clip_shape(sh.kind, sh.geometry, it.width, it.height)
         if c is None:
             counts["dropped_outside"] += 1
-            drop.setdefault(int(t.item[s]), set()).add(int(t.index[s]))
+            gone.append(int(s))
         else:
             sh.geometry = c
             counts["clipped"] += 1
-    for i, gone in drop.items():
-        it = t.items[i]
-        it.shapes = [sh for j, sh in enumerate(it.shapes) if j not in gone]
+    if gone:
+        t.remove(gone)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from limner.core.columns import RingSink, ShapeColumns
 from limner.core.dataset import Dataset
 from limner.errors import ValidationError
 from limner.formats.base import FormatError, Report, atomic_write, load_json_pieces, no_gc
@@ -33,6 +34,18 @@ def read(path: Path, *, tasks: tuple[str, ...] | None = None, **options) -> tupl
     """Read a COCO folder (``annotations/<task>_<subset>.json``) or one COCO JSON file.
 
     ``tasks`` limits the files read (default: every task but panoptic)."""
+    return _read(path, tasks, None)
+
+
+def read_columns(path: Path, *, tasks: tuple[str, ...] | None = None) -> tuple[ShapeColumns, Report]:
+    """:func:`read` with the plain one-ring polygons kept as columns (see :mod:`limner.core.columns`):
+    the same items, labels, shapes and report, for a writer that works on columns."""
+    sink = RingSink()
+    ds, report = _read(path, tasks, sink.add)
+    return ShapeColumns(ds, sink), report
+
+
+def _read(path: Path, tasks, rings) -> tuple[Dataset, Report]:
     path = Path(path)
     report = Report("COCO")
     files = find_files(path, tuple(tasks) if tasks else TASKS)
@@ -44,7 +57,7 @@ def read(path: Path, *, tasks: tuple[str, ...] | None = None, **options) -> tupl
         for task, subset, f in files:
             sources.setdefault(split_subset(subset), (f, subset))
             parsed.append((task, subset, load_json_pieces(f, "annotations"), str(f)))
-        ds = coco_to_dataset(parsed, report=report, consume=True)
+        ds = coco_to_dataset(parsed, report=report, consume=True, rings=rings)
         del parsed
     find_images(ds, path, sources, report)
     return ds, report

@@ -84,7 +84,7 @@ def declare_attributes(dataset: Dataset, report: Report) -> None:
     seen: dict[str, dict[str, set]] = {}
     for item in dataset.items:
         for s in item.shapes:
-            if s.attributes:
+            if type(s) is not int and s.attributes:  # an int: a polygon a RingSink holds
                 d = seen.setdefault(s.label, {})
                 for k, v in s.attributes.items():
                     d.setdefault(k, set()).add(type(v))

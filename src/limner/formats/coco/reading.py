@@ -6,6 +6,7 @@ into item metadata)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from limner.core.dataset import Dataset, Item
@@ -74,19 +75,23 @@ def read_images(
 
 
 def coco_to_dataset(
-    files: list[tuple[str, str | None, dict, str]], *, report: Report | None = None, consume: bool = False
+    files: list[tuple[str, str | None, dict, str]], *, report: Report | None = None, consume: bool = False,
+    rings: Callable[[list, str], int] | None = None,
 ) -> Dataset:
     """A Dataset from parsed COCO files given as (task, subset, data, source name).
 
     Files of one subset share their items (matched by file name). Panoptic files are not read here.
     ``consume=True`` empties the annotation lists as they are converted, so the parsed file and the
     dataset are not both whole in memory at once.
+
+    ``rings`` (a :class:`~limner.core.columns.RingSink`'s ``add``) takes each plain one-ring
+    polygon instead: the item's shape list gets the number it returns in the polygon's place.
     """
     with no_gc():
-        return _coco_to_dataset(files, report, consume)
+        return _coco_to_dataset(files, report, consume, rings)
 
 
-def _coco_to_dataset(files, report, consume):
+def _coco_to_dataset(files, report, consume, sink=None):
     report = report if report is not None else Report("COCO")
     ds = Dataset()
     ds.info["coco"] = {"categories": {}}
@@ -120,7 +125,7 @@ def _coco_to_dataset(files, report, consume):
             _read_captions(anns, imgs, src, report)
             continue
         merge = seen.setdefault(subset, {}) if objects_per_subset.get(subset, 0) > 1 and task in _OBJECT_TASKS else None
-        _read_annotations(anns, imgs, cats, src, report, declared, counts, merge, consume)
+        _read_annotations(anns, imgs, cats, src, report, declared, counts, merge, consume, sink)
     finish_skeletons(ds, counts, report)
     declare_attributes(ds, report)
     report.items = len(ds.items)
@@ -128,9 +133,9 @@ def _coco_to_dataset(files, report, consume):
     return ds
 
 
-def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: dict | None, consume: bool) -> None:
+def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: dict | None, consume: bool, sink) -> None:
     rings = _Rings()
-    _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings)
+    _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink)
     rings.flush()
 
 
@@ -139,7 +144,7 @@ def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: di
 _PLAIN = frozenset(("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd"))
 
 
-def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings) -> None:
+def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink=None) -> None:
     unknown_images = unknown_cats = 0
     shapes_of = annotation_shapes
     plain, add_ring, isfinite = _PLAIN, rings.add, _isfinite
@@ -167,6 +172,9 @@ def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, co
                     except TypeError:  # not numbers: the general path says where
                         finite = False
                     if finite:
+                        if sink is not None:
+                            item.shapes.append(sink(ring, label))
+                            continue
                         g = {"points": None, "holes": []}
                         add_ring(ring, g)
                         item.shapes.append(Shape("polygon", label, g, {}, 0, None, None, "manual", None))

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+from limner.core.columns import ShapeColumns
 from limner.core.dataset import Dataset, Item
 from limner.core.schema import Skeleton
 from limner.errors import ValidationError
 from limner.formats.base import Report
 from limner.formats.yolo.data_yaml import _kpt_config
+from limner.formats.yolo.columns import DetectLines
 from limner.formats.yolo.formatting import format_labels
 from limner.formats.yolo.parsing import parse_labels
 
@@ -84,7 +86,7 @@ def _layout_name(item: Item, subset: str) -> str:
 
 
 def dataset_to_yolo(
-    dataset: Dataset,
+    dataset: Dataset | ShapeColumns,
     *,
     task: str = "detect",
     report: Report,
@@ -93,11 +95,16 @@ def dataset_to_yolo(
     decimals: int = 6,
 ):
     """Yield ``(relative image path, label text or None, item)`` per item, in the layout
-    ``<subset>/<name>`` under images/ and labels/ (None: the item could not be written)."""
+    ``<subset>/<name>`` under images/ and labels/ (None: the item could not be written).
+    ``dataset`` may be :class:`~limner.core.columns.ShapeColumns` (detect without confidences:
+    its plain polygons' boxes are made together, see :mod:`limner.formats.yolo.columns`)."""
+    if isinstance(dataset, ShapeColumns) and (task != "detect" or with_confidence):
+        dataset = dataset.to_dataset()
     names = dataset.label_names()
     ids = {n: i for i, n in enumerate(names)}
     kpt = _kpt_config(dataset) if task == "pose" else None
     used: set[str] = set()
+    places = []
     for item in dataset.items:
         rel = _layout_name(item, item.subset or "train")
         stem, ext = os.path.splitext(rel)
@@ -108,13 +115,19 @@ def dataset_to_yolo(
         if n > 1:
             report.drop("images renamed so that each has its own label file")
         used.add(stem.lower())
-        rel = stem + ext
         size = size_of(item) if size_of else (item.width, item.height) if item.width and item.height else None
+        places.append((stem + ext, size, item))
+    lines = DetectLines(dataset, [p[1] for p in places], ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
+    for k, (rel, size, item) in enumerate(places):
         if size is None:
-            if item.shapes:
-                report.drop("shapes of images of unknown size dropped", len(item.shapes))
+            count = lines.count(k) if lines is not None else len(item.shapes)
+            if count:
+                report.drop("shapes of images of unknown size dropped", count)
                 report.problem(f"{item.name}: image size unknown (no width/height, image not found)")
             yield rel, "", item
+            continue
+        if lines is not None:
+            yield rel, lines.text(k), item
             continue
         text = format_labels(
             item.shapes, task=task, width=size[0], height=size[1], class_ids=ids, report=report,
