@@ -176,3 +176,88 @@ def test_peer_coco_through_columns_equals_through_shapes(tmp_path, name):
     a, ra, b, rb = _both(src, tmp_path)
     assert ra == rb and _files(a) == _files(b)
     assert ra["shapes"] > 0
+
+
+def test_fixed_lines_write_what_python_formatting_writes():
+    from limner.formats.yolo.columns import fixed_lines
+    from limner.formats.yolo.formatting import _box_format
+
+    rng = np.random.default_rng(3)
+    n = 40_000
+    cid = rng.integers(0, 1200, n)
+    cid[:3] = [0, 9, 10]
+    vals = [rng.random(n) for _ in range(4)]
+    # numbers on or near a rounding tie: pixel centres over image sizes, k/128, the ends
+    vals[0][:5000] = np.arange(5000) / 128 % 1.0
+    vals[1][:5000] = (rng.integers(0, 1280, 5000) + rng.integers(0, 1280, 5000) * 0.001) / 1280
+    vals[2][:8] = [0.0, 1.0, 0.5, 5e-7, 4.999999e-7, 0.9999995, 0.0078125, 0.0234375]
+    for decimals in (1, 3, 6, 9):
+        data, ends, python = fixed_lines(cid, vals, decimals)
+        assert not python.any()
+        line = _box_format(decimals)
+        starts = np.concatenate(([0], ends))
+        got = [data[starts[k] : starts[k + 1]].decode() for k in range(n)]
+        want = [line(int(cid[k]), *(float(v[k]) for v in vals)) + "\n" for k in range(n)]
+        assert got == want, decimals
+    assert fixed_lines(cid, vals, 12)[2].all()  # beyond 9 places: Python writes them
+
+
+def test_a_big_file_read_by_two_processes_gives_what_one_gives(tmp_path, monkeypatch):
+    """Small pieces make this file big enough for the helper process; splits fall inside strings
+    (captions holding '},{') so pieces that do not parse alone are parsed joined."""
+    import limner.formats.base as base
+    from limner.formats import helper
+
+    src = _messy(tmp_path / "coco")
+    doc = json.loads((src / "annotations" / "instances_train.json").read_text())
+    for k, a in enumerate(doc["annotations"]):
+        if k % 7 == 0 and a.keys() <= {"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd"}:
+            a["note"] = 'a "},{" inside a string'
+    (src / "annotations" / "instances_train.json").write_text(json.dumps(doc, indent=1))
+    monkeypatch.setattr(base, "_PIECE", 2048)
+    monkeypatch.setattr(base, "load_json", base.load_json)
+    calls = []
+    real = helper.share_pieces
+
+    def counted(n, here, there):
+        calls.append(n)
+        yield from real(n, here, there)
+
+    monkeypatch.setattr(helper, "share_pieces", counted)
+    monkeypatch.setenv("LIMNER_READ_HELPER", "1")
+    monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    a, ra, b, rb = _both(src, tmp_path)
+    assert calls and calls[0] > 20  # the helper was asked to share the pieces
+    assert ra == rb and _files(a) == _files(b)
+    monkeypatch.setenv("LIMNER_READ_HELPER", "0")
+    cols, _ = read_columns(src)
+    one = export_to_folder(cols, "yolo", tmp_path / "one")
+    assert one == rb and _files(tmp_path / "one") == _files(b)
+
+
+def test_share_pieces_gives_every_piece_once_in_order(monkeypatch):
+    import time
+
+    from limner.formats import helper
+
+    monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("LIMNER_READ_HELPER", "1")
+
+    def here(k):
+        time.sleep(0.05)
+        if k == 2:  # a piece that needs the next one: both are done here as one
+            return ("here", 2, 3), 4
+        return ("here", k), k + 1
+
+    def there(k):
+        time.sleep(0.05)
+        return None if k == 9 else ("there", k)  # 9: left to this process
+
+    got = list(helper.share_pieces(12, here, there))
+    # each piece once, in order (a "here" of piece 2 stands for 2 and 3), whoever did it
+    covered = [k for g in got for k in (g[1:] if g[0] == "here" else g[1:2])]
+    assert covered == list(range(12))
+    sources = {g[1]: g[0] for g in got}
+    assert sources[0] == "here" and sources[11] == "there" and sources[9] == "here"
+    monkeypatch.setenv("LIMNER_READ_HELPER", "0")
+    assert [g[0] for g in helper.share_pieces(6, here, there)] == ["here"] * 5

@@ -59,6 +59,29 @@ class RingSink:
         self.labels.append(code)
         return n
 
+    def add_piece(self, flat: np.ndarray, lens: np.ndarray, keep: np.ndarray, labels: list[str]) -> int:
+        """Add the rings ``keep`` marks of a piece read elsewhere: all their coordinates ``flat``,
+        each ring's count ``lens``, the kept rings' ``labels``. Returns the first kept ring's
+        number (the others follow it)."""
+        n = len(self.lens)
+        if not keep.all():
+            offsets = np.zeros(len(lens) + 1, np.int64)
+            np.cumsum(lens, out=offsets[1:])
+            flat, _ = ring_take(flat, offsets, np.flatnonzero(keep))
+            lens = lens[keep]
+        if self.flat:  # the rings added one by one before these come first
+            self.chunks.append(np.array(self.flat, np.float64))
+            self.flat.clear()
+        self.chunks.append(flat)
+        self.lens += lens.tolist()
+        codes, labels_out = self.codes, self.labels
+        for label in labels:
+            code = codes.get(label)
+            if code is None:
+                code = codes[label] = len(codes)
+            labels_out.append(code)
+        return n
+
     def coords(self) -> np.ndarray:
         """All coordinates as an N x 2 array (the sink is emptied)."""
         parts = [*self.chunks, np.array(self.flat, np.float64)]

@@ -68,14 +68,14 @@ def check_rle(rle: Any, height: int | None, width: int | None, where: str, *, fi
         except ValueError as e:
             raise ValidationError(f"{where}: rle counts are not valid COCO RLE: {e}", field=f"{f}.counts") from None
         compressed = counts
-    elif isinstance(counts, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts):
+    elif isinstance(counts, list) and set(map(type, counts)) <= {int}:  # ints, not bools
         runs = counts
         compressed = None
     else:
         raise ValidationError(f"{where}: rle counts must be a string or a list of integers", field=f"{f}.counts")
-    if any(v < 0 for v in runs):
+    negative, total = _runs_sign_and_total(runs)
+    if negative:
         raise ValidationError(f"{where}: rle counts must not be negative", field=f"{f}.counts")
-    total = sum(runs)
     if total != h * w:
         raise ValidationError(
             f"{where}: rle counts cover {total} pixels, the mask has {h * w} ({h}x{w})", field=f"{f}.counts"
@@ -83,6 +83,21 @@ def check_rle(rle: Any, height: int | None, width: int | None, where: str, *, fi
     if compressed is None:
         compressed = compress(runs, h, w)
     return {"size": [h, w], "counts": compressed}
+
+
+def _runs_sign_and_total(runs) -> tuple[bool, int]:
+    """(any run negative, the runs' sum): in numpy for the long lists of uncompressed masks."""
+    if len(runs) > 32:
+        import numpy as np
+
+        try:
+            a = np.fromiter(runs, np.int64, count=len(runs))
+        except OverflowError:  # beyond 64 bits: Python's ints below
+            pass
+        else:
+            if int(a.max()) < (1 << 62) // len(a):  # the sum cannot overflow
+                return bool((a < 0).any()), int(a.sum())
+    return any(v < 0 for v in runs), sum(runs)
 
 
 def string_runs(counts: str):

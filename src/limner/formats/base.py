@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -306,27 +307,59 @@ class JsonPieces:
         return True
 
     def __iter__(self):
-        import orjson
-
-        data, bounds = self.data, self.bounds
+        bounds = self.bounds
         self.bounds = []  # iterated once
         k = 0
         while k < len(bounds):
-            a, b = bounds[k]
-            while True:  # a split that fell inside an element (or a string) fails: take the next piece too
-                try:
-                    part = orjson.loads(b"[" + data[a:b] + b"]")
-                    break
-                except orjson.JSONDecodeError:
-                    k += 1
-                    if k == len(bounds):
-                        load_json(self.path)  # raises with the line and column
-                        raise FormatError(self.path, "not valid JSON") from None
-                    b = bounds[k][1]
-            k += 1
+            part, k = self._parse(bounds, k)
             yield from part
             del part
         self.data = None
+
+    def _parse(self, bounds: list[tuple[int, int]], k: int) -> tuple[list, int]:
+        """The elements of piece ``k`` and the piece after them: a split that fell inside an
+        element (or a string) fails to parse, so the next piece is taken too."""
+        import orjson
+
+        a, b = bounds[k]
+        while True:
+            try:
+                return orjson.loads(b"[" + self.data[a:b] + b"]"), k + 1
+            except orjson.JSONDecodeError:
+                k += 1
+                if k == len(bounds):
+                    load_json(self.path)  # raises with the line and column
+                    raise FormatError(self.path, "not valid JSON") from None
+                b = bounds[k][1]
+
+    def pieces(self, work: Callable[[bytes], Any] | None = None):
+        """The pieces in order, each as its list of elements or, with ``work``, as what
+        ``work(piece bytes)`` returned for it in a helper process that shares the pieces with
+        this one (see :func:`limner.formats.helper.share_pieces`; ``work`` returns None for a
+        piece that does not parse alone, which is then parsed here)."""
+        from limner.formats.helper import share_pieces
+
+        bounds = self.bounds
+        self.bounds = []
+        data = self.data
+
+        def here(k: int):
+            return self._parse(bounds, k)
+
+        def there(k: int):
+            a, b = bounds[k]
+            return work(data[a:b])
+
+        try:
+            if work is None:
+                k = 0
+                while k < len(bounds):
+                    part, k = here(k)
+                    yield part
+            else:
+                yield from share_pieces(len(bounds), here, there)
+        finally:
+            self.data = None
 
 
 _PIECE = 4 << 20  # bytes of JSON parsed at once

@@ -41,7 +41,7 @@ def read_columns(path: Path, *, tasks: tuple[str, ...] | None = None) -> tuple[S
     """:func:`read` with the plain one-ring polygons kept as columns (see :mod:`limner.core.columns`):
     the same items, labels, shapes and report, for a writer that works on columns."""
     sink = RingSink()
-    ds, report = _read(path, tasks, sink.add)
+    ds, report = _read(path, tasks, sink)
     return ShapeColumns(ds, sink), report
 
 

@@ -6,15 +6,18 @@ into item metadata)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
+from limner.core.columns import RingSink
 from limner.core.dataset import Dataset, Item
 from limner.core.shapes import Shape
+import numpy as np
+
 from limner.formats.base import FormatError, JsonPieces, Report, no_gc
 from limner.formats.coco.annotations import _Rings, annotation_shapes
 from limner.formats.coco.categories import declare_attributes, finish_skeletons, read_categories
 from limner.formats.coco.layout import _OBJECT_TASKS, split_subset
+from limner.formats.coco.pieces import PLAIN, plain_piece
 
 _isfinite = math.isfinite
 
@@ -76,7 +79,7 @@ def read_images(
 
 def coco_to_dataset(
     files: list[tuple[str, str | None, dict, str]], *, report: Report | None = None, consume: bool = False,
-    rings: Callable[[list, str], int] | None = None,
+    rings: RingSink | None = None,
 ) -> Dataset:
     """A Dataset from parsed COCO files given as (task, subset, data, source name).
 
@@ -84,8 +87,8 @@ def coco_to_dataset(
     ``consume=True`` empties the annotation lists as they are converted, so the parsed file and the
     dataset are not both whole in memory at once.
 
-    ``rings`` (a :class:`~limner.core.columns.RingSink`'s ``add``) takes each plain one-ring
-    polygon instead: the item's shape list gets the number it returns in the polygon's place.
+    ``rings`` (a :class:`~limner.core.columns.RingSink`) takes each plain one-ring polygon
+    instead: the item's shape list gets the number ``rings.add`` returns in the polygon's place.
     """
     with no_gc():
         return _coco_to_dataset(files, report, consume, rings)
@@ -135,23 +138,72 @@ def _coco_to_dataset(files, report, consume, sink=None):
 
 def _read_annotations(anns, imgs, cats, src, report, declared, counts, merge: dict | None, consume: bool, sink) -> None:
     rings = _Rings()
-    _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink)
+    args = (imgs, cats, src, report, declared, counts, merge)
+    if sink is not None and merge is None and isinstance(anns, JsonPieces):
+        unknown_images, unknown_cats = _pieces_loop(anns, args, rings, sink)
+    else:
+        unknown_images, unknown_cats = _annotations_loop(anns, *args, consume, rings, sink)
     rings.flush()
+    if unknown_images:
+        report.drop("annotations of images not in the file skipped", unknown_images)
+    if unknown_cats:
+        report.drop("annotations with an unknown category_id skipped", unknown_cats)
+        report.problem(f"{src}: {unknown_cats} annotations name a category_id that is not in categories")
+
+
+def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[int, int]:
+    """:func:`_annotations_loop` over the pieces of a big array, some parsed by a helper process
+    into columns (:mod:`limner.formats.coco.pieces`): their plain polygons go to ``sink`` a piece
+    at a time, the other annotations through the loop, each in its place."""
+    import orjson
+
+    imgs, cats = args[0], args[1]
+    unknown_images = unknown_cats = 0
+    i = 0
+    for part in anns.pieces(plain_piece):
+        if type(part) is list:
+            ui, uc = _annotations_loop(part, *args, False, rings, sink, start=i)
+            unknown_images, unknown_cats, i = unknown_images + ui, unknown_cats + uc, i + len(part)
+            continue
+        items = [imgs.get(x) for x in part.image_ids.tolist()]
+        labels = [cats.get(x) for x in part.category_ids.tolist()]
+        has_item = np.fromiter((x is not None for x in items), bool, count=len(items))
+        has_label = np.fromiter((x is not None for x in labels), bool, count=len(labels))
+        keep = has_item & has_label
+        unknown_images += int((~has_item).sum())
+        unknown_cats += int((has_item & ~has_label).sum())
+        r = sink.add_piece(part.coords, part.lens, keep, [x for x, k in zip(labels, keep.tolist()) if k])
+        rest = orjson.loads(part.rest) if part.rest else []
+        plain = part.plain.tolist()
+        j = m = 0
+        for k in range(part.n):
+            if j < len(plain) and plain[j] == k:
+                if keep[j]:
+                    items[j].shapes.append(r)
+                    r += 1
+                j += 1
+                continue
+            ui, uc = _annotations_loop(rest[m : m + 1], *args, False, rings, sink, start=i + k)
+            unknown_images, unknown_cats, m = unknown_images + ui, unknown_cats + uc, m + 1
+        i += part.n
+    return unknown_images, unknown_cats
 
 
 # the keys of a plain one-polygon annotation, as COCO's own ground truth has them: read by a
 # shorter path in :func:`_annotations_loop` that makes the same shape annotation_shapes would
-_PLAIN = frozenset(("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd"))
+_PLAIN = PLAIN
 
 
-def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink=None) -> None:
+def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink=None, *, start=0) -> tuple[int, int]:
+    """Read annotations (the ``start``-th of the file first) into their items; returns the counts
+    of those skipped for an unknown image and for an unknown category."""
     unknown_images = unknown_cats = 0
     shapes_of = annotation_shapes
     plain, add_ring, isfinite = _PLAIN, rings.add, _isfinite
     consume = consume and type(anns) is list  # pieces are released by JsonPieces itself
-    for i, a in enumerate(anns):
+    for i, a in enumerate(anns, start):
         if consume:
-            anns[i] = None
+            anns[i - start] = None
         if type(a) is not dict:
             raise FormatError(src, "an annotation must be an object", key=f"annotations[{i}]")
         item = imgs.get(a.get("image_id"))
@@ -173,7 +225,7 @@ def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, co
                         finite = False
                     if finite:
                         if sink is not None:
-                            item.shapes.append(sink(ring, label))
+                            item.shapes.append(sink.add(ring, label))
                             continue
                         g = {"points": None, "holes": []}
                         add_ring(ring, g)
@@ -199,11 +251,7 @@ def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, co
                 s.group_id = gid
             before += new
             item.shapes += new
-    if unknown_images:
-        report.drop("annotations of images not in the file skipped", unknown_images)
-    if unknown_cats:
-        report.drop("annotations with an unknown category_id skipped", unknown_cats)
-        report.problem(f"{src}: {unknown_cats} annotations name a category_id that is not in categories")
+    return unknown_images, unknown_cats
 
 
 def _read_captions(anns, imgs, src, report) -> None:

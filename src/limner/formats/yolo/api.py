@@ -143,7 +143,7 @@ def write(
                 else:
                     report.missing_images.append(item.name)
             report.items += 1
-            report.shapes += text.count("\n")
+            report.shapes += text.count(b"\n" if isinstance(text, bytes) else "\n")
     if "train" not in subsets:
         subsets["train"] = "images/train"
         (out / "images" / "train").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,71 @@
+"""A big COCO annotations array read by two processes: a helper parses pieces of it and returns
+their plain one-ring polygons as arrays (:func:`plain_piece`), while the reader parses the other
+pieces itself (:meth:`~limner.formats.base.JsonPieces.pieces`). Used when the polygons are read
+as columns (:mod:`limner.core.columns`), where a piece's polygons need no object each.
+
+A plain annotation is exactly what :func:`~limner.formats.coco.reading._annotations_loop` reads
+by its short path (the keys of ``PLAIN``, not a crowd, one ring of three points or more, finite
+numbers), with integer image and category ids; every other annotation comes back as itself, in
+its place, for the reader's general path."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["PLAIN", "PieceColumns", "plain_piece"]
+
+# the keys of a plain one-polygon annotation, as COCO's own ground truth has them
+PLAIN = frozenset(("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd"))
+
+@dataclass(slots=True)
+class PieceColumns:
+    """One piece of the array: ``n`` annotations, of which those at ``plain`` (positions in the
+    piece) are plain polygons with their ``image_ids``, ``category_ids``, flat coordinate counts
+    ``lens`` and all coordinates ``coords``; ``rest`` is the JSON array of the others, in order."""
+
+    n: int
+    plain: np.ndarray
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    lens: np.ndarray
+    coords: np.ndarray
+    rest: bytes
+
+
+def plain_piece(raw: bytes) -> PieceColumns | None:
+    """A piece of the array (its elements, comma-separated) as a :class:`PieceColumns`; None
+    when it does not parse alone (a split inside a string)."""
+    import orjson
+
+    try:
+        anns = orjson.loads(b"[" + raw + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    del raw
+    plain, iids, cids, lens, flat, rest = [], [], [], [], [], []
+    isfinite = math.isfinite
+    for k, a in enumerate(anns):
+        if type(a) is dict and a.keys() <= PLAIN and not a.get("iscrowd"):
+            seg, iid, cid = a.get("segmentation"), a.get("image_id"), a.get("category_id")
+            if type(seg) is list and len(seg) == 1 and type(iid) is int and type(cid) is int and -(1 << 63) <= iid < (1 << 63) and -(1 << 63) <= cid < (1 << 63):
+                ring = seg[0]
+                if type(ring) is list and len(ring) >= 6 and not len(ring) & 1:
+                    try:
+                        finite = isfinite(sum(ring))
+                    except TypeError:
+                        finite = False
+                    if finite:
+                        plain.append(k)
+                        iids.append(iid)
+                        cids.append(cid)
+                        lens.append(len(ring))
+                        flat += ring
+                        continue
+        rest.append(a)
+    return PieceColumns(
+        len(anns), np.array(plain, np.int64), np.array(iids, np.int64), np.array(cids, np.int64),
+        np.array(lens, np.int64), np.array(flat, np.float64), orjson.dumps(rest) if rest else b"",
+    )  # fmt: skip

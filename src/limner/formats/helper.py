@@ -1,0 +1,152 @@
+"""Work on the pieces of a big file shared with a helper process: :func:`share_pieces`.
+
+The reader takes pieces from the front, the helper (a fork of the reader, so it has the file's
+bytes without reading them again and imports nothing) from the back, until they meet; the results
+come out in piece order. Each side claims a piece by writing its position to a few bytes of shared
+memory before taking it; when both take the same piece the reader keeps its own and drops the
+helper's, and a piece the helper could not do (or did not get to) is done by the reader, so the
+result never depends on timing.
+
+A fork is used only where the platform has one; elsewhere, or with ``LIMNER_READ_HELPER=0``, the
+reader does every piece. The helper runs no code of the reader's other threads, writes its results
+to a pipe and ends with ``os._exit``: it flushes no stream and runs no exit handler of the reader.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["helper_wanted", "share_pieces"]
+
+_MIN_PIECES = 4  # fewer pieces are not worth a process
+_HEAD = struct.Struct("<qQQ")  # piece number (-1: the helper ends), place and size in the spool
+
+
+def helper_wanted(n_pieces: int) -> bool:
+    """Whether a helper process pays for ``n_pieces``: a fork exists, the machine has two cores or
+    more, and ``LIMNER_READ_HELPER`` (default 1) is not 0."""
+    if n_pieces < _MIN_PIECES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return False
+    return os.environ.get("LIMNER_READ_HELPER", "1").strip() != "0"
+
+
+def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable[[int], Any]) -> Iterator[Any]:
+    """Results of pieces ``0 .. n-1`` in order. ``here(k)`` does piece ``k`` in this process and
+    returns ``(result, next piece)`` (a piece may need the ones after it); ``there(k)`` does it in
+    the helper and returns a picklable result, or None to leave it to ``here``."""
+    if not helper_wanted(n):
+        k = 0
+        while k < n:
+            got, k = here(k)
+            yield got
+        return
+    import mmap
+    import tempfile
+
+    shared = mmap.mmap(-1, 16)  # anonymous and shared: [front, back] as two int64
+    view = memoryview(shared)
+    front = view.cast("q")
+    front[0], front[1] = 0, n  # pieces < front[0] are the reader's, >= front[1] the helper's
+    # results go to a file (unnamed: gone when both ends close it) and only their place through
+    # the pipe, so the helper never waits on a full pipe while the reader is busy
+    spool = tempfile.TemporaryFile(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    r, w = os.pipe()
+    with warnings.catch_warnings():  # a fork beside threads: the helper uses none of theirs
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the helper
+        code = 0
+        try:
+            os.close(r)
+            fd, at = spool.fileno(), 0
+            for j in range(n - 1, 0, -1):
+                front[1] = j
+                if j < front[0]:
+                    break
+                try:
+                    got = there(j)
+                except Exception:
+                    got = None
+                payload = b"" if got is None else pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL)
+                view_ = memoryview(payload)
+                while view_:
+                    view_ = view_[os.pwrite(fd, view_, at + len(payload) - len(view_)) :]
+                _write(w, _HEAD.pack(j, at, len(payload)))
+                at += len(payload)
+            _write(w, _HEAD.pack(-1, 0, 0))
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    inbox = _Inbox(r, spool)
+    try:
+        k = 0
+        while k < n and k < front[1]:
+            front[0] = k + 1
+            got, k = here(k)
+            front[0] = max(front[0], k)
+            yield got
+        while k < n:
+            got = inbox.take(k)
+            if got is not None:
+                yield pickle.loads(got)
+                k += 1
+                continue
+            got, k = here(k)
+            yield got
+    finally:
+        front[0] = n  # the helper stops at its next piece
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(r)
+        spool.close()
+        front.release()
+        view.release()
+        shared.close()
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Inbox:
+    """The helper's results: their places read from its pipe as needed, their bytes from the
+    spool file."""
+
+    def __init__(self, fd: int, spool):
+        self.fd, self.spool = fd, spool
+        self.got: dict[int, tuple[int, int]] = {}
+        self.ended = False
+
+    def _next(self) -> None:
+        head = b""
+        while len(head) < _HEAD.size:
+            b = os.read(self.fd, _HEAD.size - len(head))
+            if not b:
+                self.ended = True
+                return
+            head += b
+        j, at, size = _HEAD.unpack(head)
+        if j < 0:
+            self.ended = True
+        else:
+            self.got[j] = (at, size)
+
+    def take(self, k: int) -> bytes | None:
+        """Piece ``k``'s pickled result; None when the helper ended without one, or left it."""
+        while k not in self.got and not self.ended:
+            self._next()
+        at, size = self.got.pop(k, (0, 0))
+        if not size:
+            return None
+        return os.pread(self.spool.fileno(), size, at)
