@@ -693,7 +693,10 @@ def run_conversions(args, root: Path, run_dir: Path, tools: list[str], py: dict,
     """{(conversion key, input, tool): Figure}; the tools of one repetition run one after the other."""
     inputs = {"polygons": root / "coco", "boxes": root / "coco-boxes"}
     plan = []  # (conv, input name, tool)
+    only = {c.strip() for c in args.only.split(",") if c.strip()}
     for conv in CONVERSIONS:
+        if only and conv[0] not in only:
+            continue
         for tool in tools:
             if tool in ("limner", "datumaro"):
                 plan.append((conv, "polygons", tool))
@@ -897,6 +900,7 @@ def main() -> int:
     ap.add_argument("--tools", default="limner,datumaro,supervision", help="comma-separated: limner,datumaro,supervision")
     ap.add_argument("--parts", default="convert,project", help="comma-separated: convert,project")
     ap.add_argument("--reps", type=int, default=3, help="runs per figure (the median is reported)")
+    ap.add_argument("--only", default="", help="comma-separated conversions to run: yolo,voc,cvat (default: all)")
     ap.add_argument("--rebuild", action="store_true", help="generate the dataset and the project again")
     ap.add_argument("--profile", action="store_true", help="also run each Limner command under cProfile")
     ap.add_argument(
