@@ -689,6 +689,22 @@ def tool_command(tool: str, conv: tuple, inp: Path, out: Path, py: dict, exe: st
     raise ValueError(tool)
 
 
+def file_floor(where: Path, n: int, reps: int) -> float:
+    """Median seconds a bare Python loop takes to create ``n`` small files in a new folder under
+    ``where`` (what every tool pays to write one label file per image there)."""
+    code = ("import os,sys,time\nd=sys.argv[1]; os.makedirs(d)\nt=time.perf_counter()\n"
+            "for i in range(int(sys.argv[2])):\n"
+            "    fd=os.open(f'{d}/{i:06d}.txt', os.O_WRONLY|os.O_CREAT|os.O_TRUNC, 0o644); os.write(fd, b'0 0.5 0.5 0.1 0.1\\n'*10); os.close(fd)\n"
+            "print(time.perf_counter()-t)")
+    times = []
+    for _ in range(reps):
+        d = where / "file-floor"
+        shutil.rmtree(d, ignore_errors=True)
+        times.append(float(subprocess.run([sys.executable, "-c", code, str(d), str(n)], capture_output=True, text=True, check=True).stdout))
+        shutil.rmtree(d, ignore_errors=True)
+    return statistics.median(times)
+
+
 def run_conversions(args, root: Path, run_dir: Path, tools: list[str], py: dict, exe: str, log: Path) -> dict:
     """{(conversion key, input, tool): Figure}; the tools of one repetition run one after the other."""
     inputs = {"polygons": root / "coco", "boxes": root / "coco-boxes"}
@@ -901,6 +917,11 @@ def main() -> int:
     ap.add_argument("--parts", default="convert,project", help="comma-separated: convert,project")
     ap.add_argument("--reps", type=int, default=3, help="runs per figure (the median is reported)")
     ap.add_argument("--only", default="", help="comma-separated conversions to run: yolo,voc,cvat (default: all)")
+    ap.add_argument(
+        "--scratch", default="",
+        help="folder the conversions write into (e.g. /dev/shm: a RAM disk, for every tool alike), so a slow or "
+        "busy disk does not swamp the tools' own work; default: the run folder under benchmarks/out",
+    )
     ap.add_argument("--rebuild", action="store_true", help="generate the dataset and the project again")
     ap.add_argument("--profile", action="store_true", help="also run each Limner command under cProfile")
     ap.add_argument(
@@ -961,12 +982,20 @@ def main() -> int:
 
     figs: dict = {}
     if "convert" in parts:
-        say("\nconversions (the tools of one repetition in turn):")
-        figs = run_conversions(args, root, run_dir, tools, py, exe, log)
+        out_dir = run_dir
+        if args.scratch:
+            out_dir = Path(args.scratch) / f"limner-formats-run-{size}"
+            shutil.rmtree(out_dir, ignore_errors=True)
+            out_dir.mkdir(parents=True)
+        floor = file_floor(out_dir, n_images, 3)
+        say(f"\nwriting into {out_dir}: a bare loop creates {n_images:,} small files there in {floor:.2f} s (median of 3), "
+            "a cost every tool pays on top of its own work")
+        say("conversions (the tools of one repetition in turn):")
+        figs = run_conversions(args, root, out_dir, tools, py, exe, log)
         say("checking what each tool wrote ...")
         expected = _expected(root / "coco" / "annotations" / "instances_default.json")
         for (key, inp, tool), f in figs.items():
-            out = run_dir / f"{key}-{inp}-{tool}"
+            out = out_dir / f"{key}-{inp}-{tool}"
             if f.runs and f.runs[-1].rc == 0 and out.exists():
                 try:
                     f.check = CHECKS[key](out, expected)
@@ -987,6 +1016,8 @@ def main() -> int:
            f" -> {digest1}: CHANGED during the run, the Limner figures mix two versions (--snapshot avoids it)."))
     shutil.rmtree(run_dir / "project", ignore_errors=True)
     shutil.rmtree(run_dir / "profile-project", ignore_errors=True)
+    if args.scratch:
+        shutil.rmtree(Path(args.scratch) / f"limner-formats-run-{size}", ignore_errors=True)
     return 0
 
 
