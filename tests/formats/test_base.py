@@ -160,3 +160,16 @@ def test_new_folders_commit_each_top_folder_together(tmp_path):
             w.write("SegmentationClass/x.png", b"\x89PNG")
             raise ValueError("no")
     assert _tree(tmp_path / "broken") == []
+
+
+def test_the_table_of_built_in_formats_is_what_the_modules_register():
+    from limner.formats import registry
+
+    registry._load()
+    found: dict[str, set[str]] = {}
+    for name, fmt in registry.FORMATS.items():
+        fn = fmt.read or fmt.write
+        module = fn.__module__.split(".")[2]
+        if module in registry.BUILT_IN:
+            found.setdefault(module, set()).add(name)
+    assert found == {m: set(n) for m, n in registry.BUILT_IN.items()}

@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,13 +325,29 @@ class JsonPieces:
         a, b = bounds[k]
         while True:
             try:
-                return orjson.loads(b"[" + self.data[a:b] + b"]"), k + 1
+                with self.bracketed(a, b) as piece:
+                    return orjson.loads(piece), k + 1
             except orjson.JSONDecodeError:
                 k += 1
                 if k == len(bounds):
                     load_json(self.path)  # raises with the line and column
                     raise FormatError(self.path, "not valid JSON") from None
                 b = bounds[k][1]
+
+    @contextmanager
+    def bracketed(self, a: int, b: int):
+        """Bytes ``a:b`` of the file between ``[`` and ``]``, as a view of the file's bytes
+        without a copy: the byte before and the byte after (a comma, a space, the array's own
+        bracket) are the brackets meanwhile."""
+        data = self.data
+        before, after = data[a - 1], data[b]
+        data[a - 1], data[b] = 0x5B, 0x5D  # [ ]
+        view = memoryview(data)[a - 1 : b + 1]
+        try:
+            yield view
+        finally:
+            view.release()
+            data[a - 1], data[b] = before, after
 
     def pieces(self, work: Callable[[bytes], Any] | None = None):
         """The pieces in order, each as its list of elements or, with ``work``, as what
@@ -347,8 +364,8 @@ class JsonPieces:
             return self._parse(bounds, k)
 
         def there(k: int):
-            a, b = bounds[k]
-            return work(data[a:b])
+            with self.bracketed(*bounds[k]) as piece:
+                return work(piece)
 
         try:
             if work is None:
@@ -373,7 +390,16 @@ def load_json_pieces(path: Path, key: str) -> Any:
     ``annotations``): the rest of the file at once, the array as a :class:`JsonPieces` read piece
     by piece. A small file, or one laid out otherwise, is parsed whole (:func:`load_json`); so is
     any file whose pieces cannot be found, and a syntax error names the file, line and column."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as f:  # as a bytearray: pieces are parsed in place (JsonPieces.bracketed)
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        view, got = memoryview(data), 0
+        while got < len(data):
+            n = f.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        view.release()
+        del data[got:]
     if len(data) < 4 * _PIECE:
         return load_json(path)
     import orjson

@@ -14,7 +14,24 @@ from limner.formats.base import Report
 
 __all__ = ["FORMATS", "Format", "detect", "get", "names", "read", "register", "resolve", "write"]
 
-_NOT_FORMATS = {"base", "registry"}
+_NOT_FORMATS = {"base", "registry", "helper"}
+
+# the built-in formats by the module that registers them, so naming a format imports that
+# module alone (a test holds this table to what importing every module registers)
+BUILT_IN = {
+    "classification": ("imagenet", "imagenet_txt", "classification_csv"),
+    "coco": ("coco",),
+    "coco_panoptic": ("coco_panoptic",),
+    "cvat": ("cvat", "cvat_video"),
+    "labelme": ("labelme", "labelme_xml"),
+    "labelstudio": ("labelstudio",),
+    "voc": ("voc", "voc_detection", "voc_segmentation"),
+    "semantic": ("semantic_indexed", "semantic_rgb", "cityscapes", "camvid"),
+    "tfrecord": ("tf_detection_api",),
+    "via": ("via",),
+    "yolo": ("yolo", "yolo_segment", "yolo_pose", "yolo_obb", "yolo_classify"),
+}
+_MODULE_OF = {name: module for module, names in BUILT_IN.items() for name in names}
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,10 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Format:
-    _load()
+    if name not in FORMATS and name in _MODULE_OF:
+        importlib.import_module(f"limner.formats.{_MODULE_OF[name]}")
+    if name not in FORMATS:
+        _load()
     if name not in FORMATS:
         raise ValidationError(f"unknown format {name!r}; formats are {', '.join(sorted(FORMATS))}", field="format")
     return FORMATS[name]

@@ -35,16 +35,15 @@ class PieceColumns:
     rest: bytes
 
 
-def plain_piece(raw: bytes) -> PieceColumns | None:
-    """A piece of the array (its elements, comma-separated) as a :class:`PieceColumns`; None
-    when it does not parse alone (a split inside a string)."""
+def plain_piece(piece) -> PieceColumns | None:
+    """A piece of the array (its elements between brackets, as bytes or a view of them) as a
+    :class:`PieceColumns`; None when it does not parse alone (a split inside a string)."""
     import orjson
 
     try:
-        anns = orjson.loads(b"[" + raw + b"]")
+        anns = orjson.loads(piece)
     except orjson.JSONDecodeError:
         return None
-    del raw
     plain, iids, cids, lens, flat, rest = [], [], [], [], [], []
     isfinite = math.isfinite
     for k, a in enumerate(anns):
