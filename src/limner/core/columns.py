@@ -50,14 +50,19 @@ class RingSink:
         flat = self.flat
         flat += ring
         if len(flat) >= self.CHUNK:
-            self.chunks.append(np.array(flat, np.float64))
-            flat.clear()
+            self.flush()
         self.lens.append(len(ring))
         code = self.codes.get(label)
         if code is None:
             code = self.codes[label] = len(self.codes)
         self.labels.append(code)
         return n
+
+    def flush(self) -> None:
+        """Make the coordinates added one by one so far an array (a reader calls it between pieces)."""
+        if self.flat:
+            self.chunks.append(np.array(self.flat, np.float64))
+            self.flat.clear()
 
     def add_piece(self, flat: np.ndarray, lens: np.ndarray, keep: np.ndarray, labels: list[str]) -> int:
         """Add the rings ``keep`` marks of a piece read elsewhere: all their coordinates ``flat``,
@@ -69,9 +74,7 @@ class RingSink:
             np.cumsum(lens, out=offsets[1:])
             flat, _ = ring_take(flat, offsets, np.flatnonzero(keep))
             lens = lens[keep]
-        if self.flat:  # the rings added one by one before these come first
-            self.chunks.append(np.array(self.flat, np.float64))
-            self.flat.clear()
+        self.flush()  # the rings added one by one before these come first
         self.chunks.append(flat)
         self.lens += lens.tolist()
         codes, labels_out = self.codes, self.labels

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["helper_wanted", "share_pieces"]
+__all__ = ["helper_wanted", "in_two", "share_pieces"]
 
 _MIN_PIECES = 4  # fewer pieces are not worth a process
 _HEAD = struct.Struct("<qQQ")  # piece number (-1: the helper ends), place and size in the spool
@@ -111,6 +111,46 @@ def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable
         front.release()
         view.release()
         shared.close()
+
+
+def in_two(n: int, do: Callable[[int, int], None]) -> None:
+    """``do(start, stop)`` over ``0 .. n``: the second half by a helper process (a fork) while
+    this process does the first, when :func:`helper_wanted` says a helper pays (``n`` counts in
+    thousands). An error of the helper's is raised here, as an OSError with its message; this
+    process waits for the helper before it returns or raises."""
+    half = n // 2
+    if not helper_wanted(n // 1000):
+        do(0, n)
+        return
+    r, w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            try:
+                do(half, n)
+            except BaseException as e:  # told to the reader, which raises it
+                _write(w, f"{type(e).__name__}: {e}".encode("utf-8", "replace"))
+                code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    try:
+        do(0, half)
+    finally:
+        message = b""
+        while True:
+            b = os.read(r, 1 << 16)
+            if not b:
+                break
+            message += b
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise OSError(message.decode("utf-8", "replace") or f"the helper process ended with status {status}")
 
 
 def _write(fd: int, data: bytes) -> None:

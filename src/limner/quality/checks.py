@@ -350,7 +350,8 @@ class _Polygons:
         if len(self._simple):
             self._coords, self._offsets = coords, offsets
             proven = star_simple(coords, offsets)
-            b[self._simple] = ring_bounds(coords, offsets)
+            own = cols is not None and coords is cols.coords and offsets is cols.offsets
+            b[self._simple] = cols.ring_bounds() if own else ring_bounds(coords, offsets)
             rest = np.flatnonzero(~proven)
             if len(rest):
                 geoms[self._simple[rest]] = self._rings(rest)

@@ -164,6 +164,7 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
         if type(part) is list:
             ui, uc = _annotations_loop(part, *args, False, rings, sink, start=i)
             unknown_images, unknown_cats, i = unknown_images + ui, unknown_cats + uc, i + len(part)
+            sink.flush()  # while the helper still works, not after
             continue
         items = [imgs.get(x) for x in part.image_ids.tolist()]
         labels = [cats.get(x) for x in part.category_ids.tolist()]
@@ -172,19 +173,22 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
         keep = has_item & has_label
         unknown_images += int((~has_item).sum())
         unknown_cats += int((has_item & ~has_label).sum())
-        r = sink.add_piece(part.coords, part.lens, keep, [x for x, k in zip(labels, keep.tolist()) if k])
+        flags = keep.tolist()
+        r0 = sink.add_piece(part.coords, part.lens, keep, [x for x, k in zip(labels, flags) if k])
+        targets = [x for x, k in zip(items, flags) if k]  # the items of the kept polygons, in order
+        kept_before = np.concatenate(([0], np.cumsum(keep))).tolist()
         rest = orjson.loads(part.rest) if part.rest else []
-        plain = part.plain.tolist()
-        j = m = 0
-        for k in range(part.n):
-            if j < len(plain) and plain[j] == k:
-                if keep[j]:
-                    items[j].shapes.append(r)
-                    r += 1
-                j += 1
-                continue
-            ui, uc = _annotations_loop(rest[m : m + 1], *args, False, rings, sink, start=i + k)
-            unknown_images, unknown_cats, m = unknown_images + ui, unknown_cats + uc, m + 1
+        rest_at = np.setdiff1d(np.arange(part.n), part.plain).tolist()
+        cuts = np.searchsorted(part.plain, rest_at).tolist()
+        j = 0
+        for m, (k, cut) in enumerate(zip([*rest_at, part.n], [*cuts, len(part.plain)])):
+            a, b = kept_before[j], kept_before[cut]
+            for item, ring in zip(targets[a:b], range(r0 + a, r0 + b)):  # the polygons before it
+                item.shapes.append(ring)
+            j = cut
+            if m < len(rest):
+                ui, uc = _annotations_loop(rest[m : m + 1], *args, False, rings, sink, start=i + k)
+                unknown_images, unknown_cats = unknown_images + ui, unknown_cats + uc
         i += part.n
     return unknown_images, unknown_cats
 
