@@ -224,12 +224,12 @@ def test_a_big_file_read_by_two_processes_gives_what_one_gives(tmp_path, monkeyp
         yield from real(n, here, there)
 
     monkeypatch.setattr(helper, "share_pieces", counted)
-    monkeypatch.setenv("LIMNER_READ_HELPER", "1")
+    monkeypatch.setenv("LIMNER_HELPER", "1")
     monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
     a, ra, b, rb = _both(src, tmp_path)
     assert calls and calls[0] > 20  # the helper was asked to share the pieces
     assert ra == rb and _files(a) == _files(b)
-    monkeypatch.setenv("LIMNER_READ_HELPER", "0")
+    monkeypatch.setenv("LIMNER_HELPER", "0")
     cols, _ = read_columns(src)
     one = export_to_folder(cols, "yolo", tmp_path / "one")
     assert one == rb and _files(tmp_path / "one") == _files(b)
@@ -241,7 +241,7 @@ def test_share_pieces_gives_every_piece_once_in_order(monkeypatch):
     from limner.formats import helper
 
     monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
-    monkeypatch.setenv("LIMNER_READ_HELPER", "1")
+    monkeypatch.setenv("LIMNER_HELPER", "1")
 
     def here(k):
         time.sleep(0.05)
@@ -259,5 +259,39 @@ def test_share_pieces_gives_every_piece_once_in_order(monkeypatch):
     assert covered == list(range(12))
     sources = {g[1]: g[0] for g in got}
     assert sources[0] == "here" and sources[11] == "there" and sources[9] == "here"
-    monkeypatch.setenv("LIMNER_READ_HELPER", "0")
+    monkeypatch.setenv("LIMNER_HELPER", "0")
     assert [g[0] for g in helper.share_pieces(6, here, there)] == ["here"] * 5
+
+
+@pytest.mark.parametrize("columns", [False, True])
+def test_yolo_written_by_two_processes_equals_by_one(tmp_path, monkeypatch, columns):
+    """4,400 images, so the writer hands half to a helper; problems met in both halves come
+    out in item order, and the counts add up."""
+    from limner.formats import helper
+
+    monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    rng = random.Random(5)
+    root = tmp_path / "coco"
+    (root / "annotations").mkdir(parents=True)
+    images, anns = [], []
+    for i in range(4400):
+        im = {"id": i + 1, "file_name": f"{i:05d}.jpg"}
+        if i % 1000 != 7:  # some images of unknown size, in both halves
+            im.update(width=640, height=480)
+        images.append(im)
+        for _ in range(rng.randint(1 if i % 1000 == 7 else 0, 3)):
+            x, y = rng.uniform(-20, 600), rng.uniform(0, 440)
+            anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": rng.choice([1, 2]), "iscrowd": 0,
+                         "area": 1.0, "bbox": [0, 0, 1, 1], "segmentation": [_ring(x, y, 40, 30, 8)]})
+    doc = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}
+    (root / "annotations" / "instances_train.json").write_text(json.dumps(doc))
+    results = {}
+    for h in ("0", "1"):
+        monkeypatch.setenv("LIMNER_HELPER", h)
+        data = read_columns(root)[0] if columns else read(root)[0]
+        results[h] = export_to_folder(data, "yolo", tmp_path / f"out{h}")
+    assert results["0"] == results["1"]
+    assert _files(tmp_path / "out0") == _files(tmp_path / "out1")
+    problems = results["1"]["report"]["problems"]
+    assert [p.split(":")[0] for p in problems[:5]] == ["train/00007.jpg", "train/01007.jpg", "train/02007.jpg", "train/03007.jpg", "train/04007.jpg"]
+    assert results["1"]["report"]["items"] == 4400

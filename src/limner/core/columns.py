@@ -21,37 +21,49 @@ from itertools import chain
 import numpy as np
 
 from limner.core.dataset import Dataset, Item
-from limner.core.points import Points, ring_bounds, ring_take
+from limner.core.points import Points, ring_bounds, ring_take, star_simple
 from limner.core.shapes import SHAPE_KINDS, Shape
 
-__all__ = ["RingSink", "ShapeColumns"]
+__all__ = ["RingSink", "ShapeColumns", "ring_measures"]
 
 _POLYGON = SHAPE_KINDS.index("polygon")
+
+
+def ring_measures(coords: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(proven simple, x0 y0 x1 y1) of rings given as N x 2 ``coords`` and vertex counts ``lens``:
+    :func:`~limner.core.points.star_simple` and :func:`~limner.core.points.ring_bounds`, which the
+    checks and writers of columns need, made a piece at a time where the rings are read."""
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    return star_simple(coords, offsets), ring_bounds(coords, offsets)
 
 
 class RingSink:
     """Plain one-ring polygons met by a reader: ``add(flat coordinates, label)`` returns the
     ring's number, which the reader puts in the item's shape list in the polygon's place. The
-    coordinates are made float arrays a few million at a time, so the parsed numbers are freed as
-    the reader goes."""
+    coordinates are made float arrays a few million at a time (``flush``), so the parsed numbers
+    are freed as the reader goes, with each ring's measures (:func:`ring_measures`)."""
 
-    __slots__ = ("flat", "chunks", "lens", "labels", "codes")
+    __slots__ = ("flat", "chunks", "lens", "labels", "codes", "flushed", "proven", "bounds")
     CHUNK = 1 << 21
 
     def __init__(self):
         self.flat: list[float] = []
         self.chunks: list[np.ndarray] = []
-        self.lens: list[int] = []
+        self.lens: list[int] = []  # flat coordinates per ring
         self.labels: list[int] = []
         self.codes: dict[str, int] = {}
+        self.flushed = 0  # rings whose coordinates are in chunks
+        self.proven: list[np.ndarray] = []
+        self.bounds: list[np.ndarray] = []
 
     def add(self, ring: list, label: str) -> int:
         n = len(self.lens)
         flat = self.flat
         flat += ring
+        self.lens.append(len(ring))
         if len(flat) >= self.CHUNK:
             self.flush()
-        self.lens.append(len(ring))
         code = self.codes.get(label)
         if code is None:
             code = self.codes[label] = len(self.codes)
@@ -61,22 +73,34 @@ class RingSink:
     def flush(self) -> None:
         """Make the coordinates added one by one so far an array (a reader calls it between pieces)."""
         if self.flat:
-            self.chunks.append(np.array(self.flat, np.float64))
+            coords = np.array(self.flat, np.float64).reshape(-1, 2)
             self.flat.clear()
+            self._chunk(coords, np.array(self.lens[self.flushed :], np.int64) >> 1)
 
-    def add_piece(self, flat: np.ndarray, lens: np.ndarray, keep: np.ndarray, labels: list[str]) -> int:
+    def _chunk(self, coords: np.ndarray, vertices: np.ndarray, measures=None) -> None:
+        proven, bounds = measures if measures is not None else ring_measures(coords, vertices)
+        self.chunks.append(coords)
+        self.proven.append(proven)
+        self.bounds.append(bounds)
+        self.flushed += len(vertices)
+
+    def add_piece(self, flat: np.ndarray, lens: np.ndarray, keep: np.ndarray, labels: list[str], measures=None) -> int:
         """Add the rings ``keep`` marks of a piece read elsewhere: all their coordinates ``flat``,
-        each ring's count ``lens``, the kept rings' ``labels``. Returns the first kept ring's
-        number (the others follow it)."""
+        each ring's count ``lens``, the kept rings' ``labels``, and the measures of all rings
+        when they were made there. Returns the first kept ring's number (the others follow)."""
         n = len(self.lens)
+        coords = flat.reshape(-1, 2)
+        vertices = lens >> 1
         if not keep.all():
             offsets = np.zeros(len(lens) + 1, np.int64)
-            np.cumsum(lens, out=offsets[1:])
-            flat, _ = ring_take(flat, offsets, np.flatnonzero(keep))
-            lens = lens[keep]
+            np.cumsum(vertices, out=offsets[1:])
+            coords, _ = ring_take(coords, offsets, np.flatnonzero(keep))
+            vertices, lens = vertices[keep], lens[keep]
+            if measures is not None:
+                measures = (measures[0][keep], measures[1][keep])
         self.flush()  # the rings added one by one before these come first
-        self.chunks.append(flat)
         self.lens += lens.tolist()
+        self._chunk(coords, vertices, measures)
         codes, labels_out = self.codes, self.labels
         for label in labels:
             code = codes.get(label)
@@ -85,11 +109,16 @@ class RingSink:
             labels_out.append(code)
         return n
 
-    def coords(self) -> np.ndarray:
-        """All coordinates as an N x 2 array (the sink is emptied)."""
-        parts = [*self.chunks, np.array(self.flat, np.float64)]
-        self.chunks, self.flat = [], []
-        return (parts[0] if len(parts) == 1 else np.concatenate(parts)).reshape(-1, 2)
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(all coordinates as N x 2, each ring's proven flag, each ring's bounds); the sink is emptied."""
+        self.flush()
+        parts = (self.chunks, self.proven, self.bounds)
+        out = tuple(
+            (p[0] if len(p) == 1 else np.concatenate(p)) if p else empty
+            for p, empty in zip(parts, (np.zeros((0, 2)), np.zeros(0, bool), np.zeros((0, 4))))
+        )
+        self.chunks, self.proven, self.bounds = [], [], []
+        return out
 
 
 class ShapeColumns:
@@ -133,18 +162,20 @@ class ShapeColumns:
         self.label = label
         # the rings in dataset order, so that each polygon's vertices follow the one before
         lens = np.array(sink.lens, np.int64) >> 1
-        coords = sink.coords()
+        coords, proven, bounds = sink.take()
         order = ring[has]
         offsets = np.zeros(len(lens) + 1, np.int64)
         np.cumsum(lens, out=offsets[1:])
         if len(order) and (order[1:] < order[:-1]).any():
             coords, offsets = ring_take(coords, offsets, order)
+            proven, bounds = proven[order], bounds[order]
         ring[has] = np.arange(len(order))
         self.ring = ring
         self.coords = coords
         self.offsets = offsets
+        self.proven = proven  # star_simple of each ring
         self.removed = np.zeros(n, bool)
-        self._bounds: np.ndarray | None = None
+        self._bounds = bounds
 
     # -- what a dataset answers ------------------------------------------------------------------
 
@@ -181,8 +212,6 @@ class ShapeColumns:
 
     def ring_bounds(self) -> np.ndarray:
         """x0, y0, x1, y1 of each ring, by ring number."""
-        if self._bounds is None:
-            self._bounds = ring_bounds(self.coords, self.offsets)
         return self._bounds
 
     def kind_codes(self) -> np.ndarray:

@@ -81,6 +81,14 @@ class Report:
         lines += self.problems
         return lines
 
+    def merge(self, other: Report) -> None:
+        """Add what ``other`` counted and met after what this one did (a part of the same work)."""
+        self.dropped.update(other.dropped)
+        self.problems += other.problems
+        self.missing_images += other.missing_images
+        self.items += other.items
+        self.shapes += other.shapes
+
     def to_dict(self) -> dict:
         return {
             "format": self.format,
@@ -174,15 +182,19 @@ class NewFolder:
         if self._size > _BATCH_BYTES:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, *, helper: bool = True) -> None:
         """Write the files kept so far: half of them by a helper process meanwhile when there are
-        thousands (creating a file is mostly the kernel's work, which two cores share)."""
+        thousands (creating a file is mostly the kernel's work, which two cores share), unless
+        ``helper`` is False."""
         files, self._files, self._size = self._files, [], 0
 
         def write_files(a: int, b: int) -> None:
             for path, raw in files[a:b]:
                 _write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), raw)
 
+        if not helper:
+            write_files(0, len(files))
+            return
         from limner.formats.helper import in_two
 
         in_two(len(files), write_files)
@@ -388,7 +400,6 @@ class JsonPieces:
 
         bounds = self.bounds
         self.bounds = []
-        data = self.data
 
         def here(k: int):
             return self._parse(bounds, k)

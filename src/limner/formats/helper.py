@@ -7,7 +7,7 @@ memory before taking it; when both take the same piece the reader keeps its own 
 helper's, and a piece the helper could not do (or did not get to) is done by the reader, so the
 result never depends on timing.
 
-A fork is used only where the platform has one; elsewhere, or with ``LIMNER_READ_HELPER=0``, the
+A fork is used only where the platform has one; elsewhere, or with ``LIMNER_HELPER=0``, the
 reader does every piece. The helper runs no code of the reader's other threads, writes its results
 to a pipe and ends with ``os._exit``: it flushes no stream and runs no exit handler of the reader.
 """
@@ -29,10 +29,10 @@ _HEAD = struct.Struct("<qQQ")  # piece number (-1: the helper ends), place and s
 
 def helper_wanted(n_pieces: int) -> bool:
     """Whether a helper process pays for ``n_pieces``: a fork exists, the machine has two cores or
-    more, and ``LIMNER_READ_HELPER`` (default 1) is not 0."""
+    more, and ``LIMNER_HELPER`` (default 1) is not 0."""
     if n_pieces < _MIN_PIECES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return False
-    return os.environ.get("LIMNER_READ_HELPER", "1").strip() != "0"
+    return os.environ.get("LIMNER_HELPER", "1").strip() != "0"
 
 
 def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable[[int], Any]) -> Iterator[Any]:
@@ -113,15 +113,19 @@ def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable
         shared.close()
 
 
-def in_two(n: int, do: Callable[[int, int], None]) -> None:
-    """``do(start, stop)`` over ``0 .. n``: the second half by a helper process (a fork) while
-    this process does the first, when :func:`helper_wanted` says a helper pays (``n`` counts in
-    thousands). An error of the helper's is raised here, as an OSError with its message; this
-    process waits for the helper before it returns or raises."""
+_IN_HELPER = False  # set in a helper: it does its share itself, with no helper of its own
+
+
+def in_two(n: int, do: Callable[[int, int], Any]) -> tuple[Any, Any]:
+    """``do(start, stop)`` over ``0 .. n`` in two halves: the second by a helper process (a
+    fork) while this process does the first, when :func:`helper_wanted` says a helper pays
+    (``n`` counts in thousands); returns what each half returned (the helper's result is
+    pickled back). An error of the helper's is raised here (as an OSError with its message when
+    it cannot be pickled); this process waits for the helper before it returns or raises."""
+    global _IN_HELPER
     half = n // 2
-    if not helper_wanted(n // 1000):
-        do(0, n)
-        return
+    if _IN_HELPER or not helper_wanted(n // 1000):
+        return do(0, half), do(half, n)
     r, w = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -129,28 +133,40 @@ def in_two(n: int, do: Callable[[int, int], None]) -> None:
     if pid == 0:
         code = 0
         try:
+            _IN_HELPER = True
             os.close(r)
             try:
-                do(half, n)
+                out = (True, do(half, n))
             except BaseException as e:  # told to the reader, which raises it
-                _write(w, f"{type(e).__name__}: {e}".encode("utf-8", "replace"))
+                out = (False, e)
                 code = 1
+            try:
+                payload = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:
+                payload = pickle.dumps((False, OSError(f"{type(out[1]).__name__}: {out[1]}" if not out[0] else str(e))))
+                code = 1
+            _write(w, payload)
         finally:
             os._exit(code)
     os.close(w)
     try:
-        do(0, half)
+        first = do(0, half)
     finally:
-        message = b""
+        payload = b""
         while True:
-            b = os.read(r, 1 << 16)
+            b = os.read(r, 1 << 20)
             if not b:
                 break
-            message += b
+            payload += b
         os.close(r)
         _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise OSError(message.decode("utf-8", "replace") or f"the helper process ended with status {status}")
+    try:
+        ok, second = pickle.loads(payload)
+    except Exception:
+        raise OSError(f"the helper process ended with status {status} and no result") from None
+    if not ok:
+        raise second
+    return first, second
 
 
 def _write(fd: int, data: bytes) -> None:

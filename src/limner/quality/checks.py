@@ -349,8 +349,8 @@ class _Polygons:
         b = np.full((n, 4), np.nan)
         if len(self._simple):
             self._coords, self._offsets = coords, offsets
-            proven = star_simple(coords, offsets)
             own = cols is not None and coords is cols.coords and offsets is cols.offsets
+            proven = cols.proven if own else star_simple(coords, offsets)
             b[self._simple] = cols.ring_bounds() if own else ring_bounds(coords, offsets)
             rest = np.flatnonzero(~proven)
             if len(rest):

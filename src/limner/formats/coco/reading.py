@@ -174,7 +174,7 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
         unknown_images += int((~has_item).sum())
         unknown_cats += int((has_item & ~has_label).sum())
         flags = keep.tolist()
-        r0 = sink.add_piece(part.coords, part.lens, keep, [x for x, k in zip(labels, flags) if k])
+        r0 = sink.add_piece(part.coords, part.lens, keep, [x for x, k in zip(labels, flags) if k], part.measures)
         targets = [x for x, k in zip(items, flags) if k]  # the items of the kept polygons, in order
         kept_before = np.concatenate(([0], np.cumsum(keep))).tolist()
         rest = orjson.loads(part.rest) if part.rest else []

@@ -13,7 +13,8 @@ from limner.core.dataset import Dataset
 from limner.formats.base import FormatError, NewFolder, Report, atomic_copy, atomic_write, image_size, item_size
 from limner.formats.registry import Format, register
 from limner.formats.yolo.classify import _classify_score, _read_classify, _write_classify
-from limner.formats.yolo.convert import dataset_to_yolo, yolo_to_dataset
+from limner.formats.helper import in_two
+from limner.formats.yolo.convert import YoloLabels, yolo_to_dataset
 from limner.formats.yolo.data_yaml import _OWN_KEYS, _names, _yaml_in, yolo_config
 from limner.formats.yolo.layout import _names_file, _splits
 from limner.formats.yolo.parsing import _sniff_task
@@ -125,25 +126,34 @@ def write(
         return _write_classify(dataset, out, report, True if include_images is None else include_images)
     if task not in ("detect", "segment", "pose", "obb"):
         raise ValueError(f"unknown YOLO task {task!r}; tasks are detect, segment, pose, obb, classify")
-    names = dataset.label_names()
+    labels = YoloLabels(dataset, task=task, report=report, size_of=item_size, with_confidence=with_confidence, decimals=decimals)
+    names = labels.names
     subsets: dict[str, str] = {}
+    for rel, _, _ in labels.places:
+        subset = rel.split("/", 1)[0]
+        if subset not in subsets:
+            subsets[subset] = f"images/{subset}"
+            (out / "images" / subset).mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    with NewFolder(out / "labels") as labels:
-        for rel, text, item in dataset_to_yolo(
-            dataset, task=task, report=report, size_of=item_size, with_confidence=with_confidence, decimals=decimals
-        ):
-            subset = rel.split("/", 1)[0]
-            if subset not in subsets:
-                subsets[subset] = f"images/{subset}"
-                (out / "images" / subset).mkdir(parents=True, exist_ok=True)
-            labels.write(os.path.splitext(rel)[0] + ".txt", text)
-            if include_images:
-                if item.image is not None and Path(item.image).is_file():
-                    atomic_copy(Path(item.image), out / "images" / rel)
-                else:
-                    report.missing_images.append(item.name)
-            report.items += 1
-            report.shapes += text.count(b"\n" if isinstance(text, bytes) else "\n")
+    with NewFolder(out / "labels") as folder:
+
+        def write_part(start: int, stop: int) -> Report:
+            part = Report(format=report.format)
+            for rel, text, item in labels.texts(start, stop, part):
+                folder.write(os.path.splitext(rel)[0] + ".txt", text)
+                if include_images:
+                    if item.image is not None and Path(item.image).is_file():
+                        atomic_copy(Path(item.image), out / "images" / rel)
+                    else:
+                        part.missing_images.append(item.name)
+                part.items += 1
+                part.shapes += text.count(b"\n" if isinstance(text, bytes) else "\n")
+            folder.flush(helper=False)
+            return part
+
+        # thousands of items: a helper process makes and writes the second half meanwhile
+        for part in in_two(len(labels.places), write_part):
+            report.merge(part)
     if "train" not in subsets:
         subsets["train"] = "images/train"
         (out / "images" / "train").mkdir(parents=True, exist_ok=True)

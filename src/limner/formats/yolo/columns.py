@@ -84,7 +84,7 @@ class DetectLines:
     height), or None for an item that gets no text (its size unknown)."""
 
     def __init__(self, cols: ShapeColumns, sizes: list, class_ids: dict[str, int], report: Report, decimals: int = 6):
-        self.cols, self.ids, self.report, self.decimals = cols, class_ids, report, decimals
+        self.cols, self.ids, self.decimals = cols, class_ids, decimals
         self.sizes = sizes
         n_items = len(cols.items)
         W = np.array([s[0] if s else 0 for s in sizes], np.float64).reshape(n_items)
@@ -131,7 +131,8 @@ class DetectLines:
         a, b = self.starts[k], self.ends[k]
         return int(b - a - self.cols.removed[a:b].sum())
 
-    def text(self, k: int) -> bytes:
+    def text(self, k: int, report: Report) -> bytes:
+        """Item ``k``'s label file; what its shapes written one by one drop is counted in ``report``."""
         todo = self.pending.pop(k, None)
         if todo is None:  # plain lines only
             return self.data[self.byte_a[k] : self.byte_b[k]]
@@ -140,7 +141,7 @@ class DetectLines:
         for s in todo:
             out[s] = format_labels(
                 [self.cols.shape(s)], task="detect", width=W, height=H, class_ids=self.ids,
-                report=self.report, decimals=self.decimals,
+                report=report, decimals=self.decimals,
             )  # fmt: skip
         a, b = self.starts[k], self.ends[k]
         first, last = np.searchsorted(self.s_idx, [a, b]).tolist()

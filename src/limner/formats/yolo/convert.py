@@ -85,6 +85,69 @@ def _layout_name(item: Item, subset: str) -> str:
     return "/".join([subset, *parts])
 
 
+class YoloLabels:
+    """The label files of a dataset for a task: ``places`` (each item's ``<subset>/<name>`` path
+    in the layout and its image size, or None when unknown), made in order as names must be
+    unique, then ``texts(start, stop, report)``, the label text of each item of a range, which
+    parts of the work may make apart (each with its own report, merged in order after).
+    ``dataset`` may be :class:`~limner.core.columns.ShapeColumns` (detect without confidences:
+    its plain polygons' boxes are made together, see :mod:`limner.formats.yolo.columns`)."""
+
+    def __init__(
+        self,
+        dataset: Dataset | ShapeColumns,
+        *,
+        task: str = "detect",
+        report: Report,
+        size_of: Callable[[Item], tuple[int, int] | None] | None = None,
+        with_confidence: bool = False,
+        decimals: int = 6,
+    ):
+        if isinstance(dataset, ShapeColumns) and (task != "detect" or with_confidence):
+            dataset = dataset.to_dataset()
+        self.dataset, self.task, self.with_confidence, self.decimals = dataset, task, with_confidence, decimals
+        self.names = dataset.label_names()
+        self.ids = {n: i for i, n in enumerate(self.names)}
+        self.kpt = _kpt_config(dataset) if task == "pose" else None
+        used: set[str] = set()
+        places = []
+        for item in dataset.items:
+            rel = _layout_name(item, item.subset or "train")
+            stem, ext = os.path.splitext(rel)
+            n = 1
+            while stem.lower() in used:
+                stem = f"{os.path.splitext(rel)[0]}_{n}"
+                n += 1
+            if n > 1:
+                report.drop("images renamed so that each has its own label file")
+            used.add(stem.lower())
+            size = size_of(item) if size_of else (item.width, item.height) if item.width and item.height else None
+            places.append((stem + ext, size, item))
+        self.places = places
+        self.lines = DetectLines(dataset, [p[1] for p in places], self.ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
+
+    def texts(self, start: int, stop: int, report: Report):
+        """Yield ``(relative image path, label text, item)`` for the items ``start:stop``."""
+        lines = self.lines
+        for k in range(start, stop):
+            rel, size, item = self.places[k]
+            if size is None:
+                count = lines.count(k) if lines is not None else len(item.shapes)
+                if count:
+                    report.drop("shapes of images of unknown size dropped", count)
+                    report.problem(f"{item.name}: image size unknown (no width/height, image not found)")
+                yield rel, "", item
+                continue
+            if lines is not None:
+                yield rel, lines.text(k, report), item
+                continue
+            text = format_labels(
+                item.shapes, task=self.task, width=size[0], height=size[1], class_ids=self.ids, report=report,
+                kpt_shape=self.kpt, with_confidence=self.with_confidence, decimals=self.decimals,
+            )  # fmt: skip
+            yield rel, text, item
+
+
 def dataset_to_yolo(
     dataset: Dataset | ShapeColumns,
     *,
@@ -94,43 +157,7 @@ def dataset_to_yolo(
     with_confidence: bool = False,
     decimals: int = 6,
 ):
-    """Yield ``(relative image path, label text or None, item)`` per item, in the layout
-    ``<subset>/<name>`` under images/ and labels/ (None: the item could not be written).
-    ``dataset`` may be :class:`~limner.core.columns.ShapeColumns` (detect without confidences:
-    its plain polygons' boxes are made together, see :mod:`limner.formats.yolo.columns`)."""
-    if isinstance(dataset, ShapeColumns) and (task != "detect" or with_confidence):
-        dataset = dataset.to_dataset()
-    names = dataset.label_names()
-    ids = {n: i for i, n in enumerate(names)}
-    kpt = _kpt_config(dataset) if task == "pose" else None
-    used: set[str] = set()
-    places = []
-    for item in dataset.items:
-        rel = _layout_name(item, item.subset or "train")
-        stem, ext = os.path.splitext(rel)
-        n = 1
-        while stem.lower() in used:
-            stem = f"{os.path.splitext(rel)[0]}_{n}"
-            n += 1
-        if n > 1:
-            report.drop("images renamed so that each has its own label file")
-        used.add(stem.lower())
-        size = size_of(item) if size_of else (item.width, item.height) if item.width and item.height else None
-        places.append((stem + ext, size, item))
-    lines = DetectLines(dataset, [p[1] for p in places], ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
-    for k, (rel, size, item) in enumerate(places):
-        if size is None:
-            count = lines.count(k) if lines is not None else len(item.shapes)
-            if count:
-                report.drop("shapes of images of unknown size dropped", count)
-                report.problem(f"{item.name}: image size unknown (no width/height, image not found)")
-            yield rel, "", item
-            continue
-        if lines is not None:
-            yield rel, lines.text(k), item
-            continue
-        text = format_labels(
-            item.shapes, task=task, width=size[0], height=size[1], class_ids=ids, report=report,
-            kpt_shape=kpt, with_confidence=with_confidence, decimals=decimals,
-        )  # fmt: skip
-        yield rel, text, item
+    """Yield ``(relative image path, label text, item)`` per item, in the layout
+    ``<subset>/<name>`` under images/ and labels/ (see :class:`YoloLabels`)."""
+    labels = YoloLabels(dataset, task=task, report=report, size_of=size_of, with_confidence=with_confidence, decimals=decimals)
+    yield from labels.texts(0, len(labels.places), report)
