@@ -26,16 +26,16 @@ __all__ = ["export_to_folder", "parse_remap", "prepare", "read_for", "zip_folder
 _COLUMNS = {("coco", "yolo")}
 
 
-def read_for(src: Path, from_: str | None, to: str, *, remap=None, split=None) -> tuple[Dataset | ShapeColumns, Report, str]:
+def read_for(src: Path, from_: str | None, to: str, *, remap=None, split=None, progress=None) -> tuple[Dataset | ShapeColumns, Report, str]:
     """Read ``src`` (its format found, or ``from_``) to be written as ``to``: a Dataset, or
     :class:`~limner.core.columns.ShapeColumns` when the pair has a writer of columns and nothing
     is remapped or split, so the same output comes several times faster. Returns (data, report,
-    the source format)."""
+    the source format). ``progress(fraction)`` hears how far reading the columns is."""
     fmt = resolve(src, from_)
     if (fmt, to) in _COLUMNS and not remap and not split:
         from limner.formats.coco.api import read_columns
 
-        cols, report = read_columns(src)
+        cols, report = read_columns(src, progress=progress)
         return cols, report, fmt
     ds, report = get(fmt).read(Path(src))
     return ds, report, fmt
@@ -80,10 +80,11 @@ def prepare(
     return notes
 
 
-def export_to_folder(dataset: Dataset | ShapeColumns, fmt: str, out: Path, *, include_images: bool = False, **prep) -> dict:
+def export_to_folder(dataset: Dataset | ShapeColumns, fmt: str, out: Path, *, include_images: bool = False, progress=None, **prep) -> dict:
     """Prepare (remap, split, check and clip) and write ``dataset`` as ``fmt`` into ``out``. A
     :class:`~limner.core.columns.ShapeColumns` is written as columns where ``fmt`` has such a
-    writer, else made a Dataset first."""
+    writer, else made a Dataset first. ``progress(fraction)`` hears how far the writer is, for
+    writers that tell (YOLO)."""
     # the checks and the writer make hundreds of thousands of short-lived, acyclic objects beside a
     # dataset of millions: a collection would walk all of them, so the collector rests meanwhile
     with no_gc():
@@ -92,7 +93,8 @@ def export_to_folder(dataset: Dataset | ShapeColumns, fmt: str, out: Path, *, in
         notes = prepare(dataset, **prep)
         if isinstance(dataset, ShapeColumns) and fmt not in {to for _, to in _COLUMNS}:
             dataset = dataset.to_dataset()
-        report = write_dataset(dataset, out, fmt, include_images=include_images)
+        options = {"progress": progress} if progress is not None else {}
+        report = write_dataset(dataset, out, fmt, include_images=include_images, **options)
     return {"format": fmt, "items": len(dataset.items), "shapes": dataset.shape_count, "report": report.to_dict(), **notes}
 
 

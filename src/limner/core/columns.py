@@ -44,7 +44,7 @@ class RingSink:
     coordinates are made float arrays a few million at a time (``flush``), so the parsed numbers
     are freed as the reader goes, with each ring's measures (:func:`ring_measures`)."""
 
-    __slots__ = ("flat", "chunks", "lens", "labels", "codes", "flushed", "proven", "bounds")
+    __slots__ = ("flat", "chunks", "lens", "labels", "codes", "flushed", "proven", "bounds", "progress")
     CHUNK = 1 << 21
 
     def __init__(self):
@@ -56,6 +56,7 @@ class RingSink:
         self.flushed = 0  # rings whose coordinates are in chunks
         self.proven: list[np.ndarray] = []
         self.bounds: list[np.ndarray] = []
+        self.progress = None  # progress(fraction) of the reader's work, when someone listens
 
     def add(self, ring: list, label: str) -> int:
         n = len(self.lens)

@@ -37,10 +37,12 @@ def read(path: Path, *, tasks: tuple[str, ...] | None = None, **options) -> tupl
     return _read(path, tasks, None)
 
 
-def read_columns(path: Path, *, tasks: tuple[str, ...] | None = None) -> tuple[ShapeColumns, Report]:
+def read_columns(path: Path, *, tasks: tuple[str, ...] | None = None, progress=None) -> tuple[ShapeColumns, Report]:
     """:func:`read` with the plain one-ring polygons kept as columns (see :mod:`limner.core.columns`):
-    the same items, labels, shapes and report, for a writer that works on columns."""
+    the same items, labels, shapes and report, for a writer that works on columns.
+    ``progress(fraction)`` hears how much of a big annotations array is read."""
     sink = RingSink()
+    sink.progress = progress
     ds, report = _read(path, tasks, sink)
     return ShapeColumns(ds, sink), report
 

@@ -160,7 +160,11 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
     imgs, cats = args[0], args[1]
     unknown_images = unknown_cats = 0
     i = 0
+    total, done = len(anns.bounds), 0
     for part in anns.pieces(plain_piece):
+        done += 1
+        if sink.progress is not None:
+            sink.progress(min(done / total, 1.0))
         if type(part) is list:
             ui, uc = _annotations_loop(part, *args, False, rings, sink, start=i)
             unknown_images, unknown_cats, i = unknown_images + ui, unknown_cats + uc, i + len(part)

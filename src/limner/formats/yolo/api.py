@@ -116,10 +116,12 @@ def write(
     include_images: bool | None = None,
     with_confidence: bool = False,
     decimals: int = 6,
+    progress=None,
     **options,
 ) -> Report:
     """Write ``dataset`` as a YOLO folder for ``task``. Images are copied with ``include_images``
-    (default False; True for classify, whose labels are the image folders)."""
+    (default False; True for classify, whose labels are the image folders). ``progress(fraction)``
+    hears how far the writing is."""
     out = Path(path)
     report = Report(format=f"YOLO {task}")
     if task == "classify":
@@ -139,7 +141,10 @@ def write(
 
         def write_part(start: int, stop: int) -> Report:
             part = Report(format=report.format)
-            for rel, text, item in labels.texts(start, stop, part):
+            tell = progress if start == 0 and progress is not None else None  # this process's half
+            for k, (rel, text, item) in enumerate(labels.texts(start, stop, part)):
+                if tell is not None and not k % 500:
+                    tell(k / max(stop, 1))
                 folder.write(os.path.splitext(rel)[0] + ".txt", text)
                 if include_images:
                     if item.image is not None and Path(item.image).is_file():
