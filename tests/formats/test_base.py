@@ -87,6 +87,7 @@ def test_json_pieces_read_the_array_a_piece_at_a_time(tmp_path, monkeypatch, ind
     import orjson
 
     monkeypatch.setattr(base, "_PIECE", 200)
+    monkeypatch.setattr(base, "_PIECES_FROM", 800)
     doc = _pieces_doc(300)
     f = tmp_path / "big.json"
     f.write_text(json.dumps(doc, indent=2 if indent else None))
@@ -102,6 +103,7 @@ def test_json_pieces_report_a_syntax_error_with_its_line(tmp_path, monkeypatch):
     import json
 
     monkeypatch.setattr(base, "_PIECE", 200)
+    monkeypatch.setattr(base, "_PIECES_FROM", 800)
     text = json.dumps(_pieces_doc(300), indent=1)
     lines = text.splitlines()
     k = next(i for i, ln in enumerate(lines) if '"id": 150' in ln)

@@ -215,6 +215,7 @@ def test_a_big_file_read_by_two_processes_gives_what_one_gives(tmp_path, monkeyp
             a["note"] = 'a "},{" inside a string'
     (src / "annotations" / "instances_train.json").write_text(json.dumps(doc, indent=1))
     monkeypatch.setattr(base, "_PIECE", 2048)
+    monkeypatch.setattr(base, "_PIECES_FROM", 8192)
     monkeypatch.setattr(base, "load_json", base.load_json)
     calls = []
     real = helper.share_pieces

@@ -421,6 +421,7 @@ class JsonPieces:
 
 
 _PIECE = 4 << 20  # bytes of JSON parsed at once
+_PIECES_FROM = 16 << 20  # files smaller than this are parsed whole
 _SPLIT = re.compile(rb"\}\s*,\s*\{")
 _CLOSE = re.compile(rb"\}\s*\]")
 _MARK = "limner:json-pieces"
@@ -441,7 +442,7 @@ def load_json_pieces(path: Path, key: str) -> Any:
             got += n
         view.release()
         del data[got:]
-    if len(data) < 4 * _PIECE:
+    if len(data) < max(_PIECES_FROM, 4 * _PIECE):
         return load_json(path)
     import orjson
 
