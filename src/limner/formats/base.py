@@ -393,15 +393,20 @@ class JsonPieces:
 
     def pieces(self, work: Callable[[bytes], Any] | None = None):
         """The pieces in order, each as its list of elements or, with ``work``, as what
-        ``work(piece bytes)`` returned for it in a helper process that shares the pieces with
-        this one (see :func:`limner.formats.helper.share_pieces`; ``work`` returns None for a
-        piece that does not parse alone, which is then parsed here)."""
+        ``work(piece bytes)`` returned for it, here or in a helper process that shares the pieces
+        with this one (see :func:`limner.formats.helper.share_pieces`). ``work`` returns None
+        for a piece that does not parse alone: it is parsed here, joined to the next, as a list."""
         from limner.formats.helper import share_pieces
 
         bounds = self.bounds
         self.bounds = []
 
         def here(k: int):
+            if work is not None:  # this process does the same work on its pieces
+                with self.bracketed(*bounds[k]) as piece:
+                    got = work(piece)
+                if got is not None:
+                    return got, k + 1
             return self._parse(bounds, k)
 
         def there(k: int):
