@@ -6,7 +6,8 @@ as columns (:mod:`limner.core.columns`), where a piece's polygons need no object
 A plain annotation is exactly what :func:`~limner.formats.coco.reading._annotations_loop` reads
 by its short path (the keys of ``PLAIN``, not a crowd, one ring of three points or more, finite
 numbers), with integer image and category ids; every other annotation comes back as itself, in
-its place, for the reader's general path."""
+its place, for the reader's general path (a crowd's uncompressed RLE compressed on the way, which
+the reader would do)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,22 @@ class PieceColumns:
     measures: tuple[np.ndarray, np.ndarray]
 
 
+def _compress_counts(seg: dict) -> None:
+    """Uncompressed RLE counts (a crowd's list of runs) made the compressed string they stand
+    for, when they are valid: the reader takes such a string by its short path to the same mask
+    (invalid counts are left for the reader to name)."""
+    from limner.core.rle import _runs_sign_and_total, compress
+
+    size, counts = seg.get("size"), seg.get("counts")
+    if not (type(counts) is list and type(size) is list and len(size) == 2):
+        return
+    h, w = size
+    if type(h) is int and type(w) is int and h > 0 and w > 0 and set(map(type, counts)) <= {int}:
+        negative, total = _runs_sign_and_total(counts)
+        if not negative and total == h * w:
+            seg["counts"] = compress(counts, h, w)
+
+
 def plain_piece(piece) -> PieceColumns | None:
     """A piece of the array (its elements between brackets, as bytes or a view of them) as a
     :class:`PieceColumns`; None when it does not parse alone (a split inside a string)."""
@@ -67,6 +84,8 @@ def plain_piece(piece) -> PieceColumns | None:
                         lens.append(len(ring))
                         flat += ring
                         continue
+        if type(a) is dict and type(a.get("segmentation")) is dict:
+            _compress_counts(a["segmentation"])
         rest.append(a)
     lens_a = np.array(lens, np.int64)
     coords = np.array(flat, np.float64)
