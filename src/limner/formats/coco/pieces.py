@@ -12,6 +12,7 @@ the reader would do)."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,40 +57,81 @@ def _compress_counts(seg: dict) -> None:
             seg["counts"] = compress(counts, h, w)
 
 
+_PART = 256 << 10  # bytes parsed at once within a piece: their objects reuse the memory the part before freed
+_SPLIT = re.compile(rb"\}\s*,\s*\{")
+
+
+def _parts(piece):
+    """The elements of a piece (``[`` elements ``]``) as lists, a few hundred KB of JSON at a
+    time when the piece is a writable view (its bytes are bracketed in place); a part that does
+    not parse alone is joined to the next. JSONDecodeError when the piece does not parse."""
+    import orjson
+
+    view = piece if isinstance(piece, memoryview) and not piece.readonly else None
+    end = len(piece) - 1  # the closing bracket
+    if view is None or end <= 2 * _PART:
+        yield orjson.loads(piece)
+        return
+    a = 1
+    while a < end:
+        m = _SPLIT.search(view, a + _PART, end) if a + _PART < end else None
+        while True:
+            b = m.start() + 1 if m is not None else end
+            before, after = view[a - 1], view[b]
+            view[a - 1], view[b] = 0x5B, 0x5D  # [ ]
+            try:
+                part = orjson.loads(view[a - 1 : b + 1])
+                break
+            except orjson.JSONDecodeError:
+                if m is None:
+                    raise
+                m = _SPLIT.search(view, b, end)
+            finally:
+                view[a - 1], view[b] = before, after
+        yield part
+        del part
+        a = m.end() - 1 if m is not None else end
+
+
 def plain_piece(piece) -> PieceColumns | None:
     """A piece of the array (its elements between brackets, as bytes or a view of them) as a
     :class:`PieceColumns`; None when it does not parse alone (a split inside a string)."""
     import orjson
 
+    plain, iids, cids, lens, flat, rest, chunks = [], [], [], [], [], [], []
+    isfinite = math.isfinite
+    k = -1
     try:
-        anns = orjson.loads(piece)
+        for anns in _parts(piece):
+            for a in anns:
+                k += 1
+                if type(a) is dict and a.keys() <= PLAIN and not a.get("iscrowd"):
+                    seg, iid, cid = a.get("segmentation"), a.get("image_id"), a.get("category_id")
+                    if type(seg) is list and len(seg) == 1 and type(iid) is int and type(cid) is int and -(1 << 63) <= iid < (1 << 63) and -(1 << 63) <= cid < (1 << 63):
+                        ring = seg[0]
+                        if type(ring) is list and len(ring) >= 6 and not len(ring) & 1:
+                            try:
+                                finite = isfinite(sum(ring))
+                            except TypeError:
+                                finite = False
+                            if finite:
+                                plain.append(k)
+                                iids.append(iid)
+                                cids.append(cid)
+                                lens.append(len(ring))
+                                flat += ring
+                                continue
+                if type(a) is dict and type(a.get("segmentation")) is dict:
+                    _compress_counts(a["segmentation"])
+                rest.append(a)
+            del anns
+            chunks.append(np.array(flat, np.float64))  # the part's numbers freed with it
+            flat.clear()
     except orjson.JSONDecodeError:
         return None
-    plain, iids, cids, lens, flat, rest = [], [], [], [], [], []
-    isfinite = math.isfinite
-    for k, a in enumerate(anns):
-        if type(a) is dict and a.keys() <= PLAIN and not a.get("iscrowd"):
-            seg, iid, cid = a.get("segmentation"), a.get("image_id"), a.get("category_id")
-            if type(seg) is list and len(seg) == 1 and type(iid) is int and type(cid) is int and -(1 << 63) <= iid < (1 << 63) and -(1 << 63) <= cid < (1 << 63):
-                ring = seg[0]
-                if type(ring) is list and len(ring) >= 6 and not len(ring) & 1:
-                    try:
-                        finite = isfinite(sum(ring))
-                    except TypeError:
-                        finite = False
-                    if finite:
-                        plain.append(k)
-                        iids.append(iid)
-                        cids.append(cid)
-                        lens.append(len(ring))
-                        flat += ring
-                        continue
-        if type(a) is dict and type(a.get("segmentation")) is dict:
-            _compress_counts(a["segmentation"])
-        rest.append(a)
     lens_a = np.array(lens, np.int64)
-    coords = np.array(flat, np.float64)
+    coords = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
     return PieceColumns(
-        len(anns), np.array(plain, np.int64), np.array(iids, np.int64), np.array(cids, np.int64),
+        k + 1, np.array(plain, np.int64), np.array(iids, np.int64), np.array(cids, np.int64),
         lens_a, coords, orjson.dumps(rest) if rest else b"", ring_measures(coords.reshape(-1, 2), lens_a >> 1),
     )  # fmt: skip
