@@ -437,18 +437,14 @@ def load_json_pieces(path: Path, key: str) -> Any:
     ``annotations``): the rest of the file at once, the array as a :class:`JsonPieces` read piece
     by piece. A small file, or one laid out otherwise, is parsed whole (:func:`load_json`); so is
     any file whose pieces cannot be found, and a syntax error names the file, line and column."""
-    with open(path, "rb") as f:  # as a bytearray: pieces are parsed in place (JsonPieces.bracketed)
-        data = bytearray(os.fstat(f.fileno()).st_size)
-        view, got = memoryview(data), 0
-        while got < len(data):
-            n = f.readinto(view[got:])
-            if not n:
-                break
-            got += n
-        view.release()
-        del data[got:]
-    if len(data) < max(_PIECES_FROM, 4 * _PIECE):
+    if os.path.getsize(path) < max(_PIECES_FROM, 4 * _PIECE):
         return load_json(path)
+    import mmap
+
+    # a private writable mapping: pieces are parsed in place (JsonPieces.bracketed), and only the
+    # pages of the bytes set meanwhile are copied; the file itself is never written
+    with open(path, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
     import orjson
 
     m = re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*\[\s*\{').search(data)
