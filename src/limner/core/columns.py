@@ -197,8 +197,11 @@ class ShapeColumns:
         names = [lb.name for lb in self.dataset.schema]
         seen = set(names)
         # then the labels shapes use, in the order the shapes come
-        first, codes = np.unique(self.label[~self.removed], return_index=True)[::-1]
-        for code in codes[np.argsort(first)].tolist():
+        label = self.label[~self.removed]
+        first = np.full(len(self.labels), len(label))  # where each label first comes
+        first[label[::-1]] = np.arange(len(label))[::-1]  # repeated: the last assignment stays
+        used = np.flatnonzero(first < len(label))
+        for code in used[np.argsort(first[used], kind="stable")].tolist():
             name = self.labels[code]
             if name not in seen:
                 seen.add(name)

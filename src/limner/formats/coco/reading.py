@@ -182,7 +182,9 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
         targets = [x for x, k in zip(items, flags) if k]  # the items of the kept polygons, in order
         kept_before = np.concatenate(([0], np.cumsum(keep))).tolist()
         rest = orjson.loads(part.rest) if part.rest else []
-        rest_at = np.setdiff1d(np.arange(part.n), part.plain).tolist()
+        others = np.ones(part.n, bool)
+        others[part.plain] = False
+        rest_at = np.flatnonzero(others).tolist()
         cuts = np.searchsorted(part.plain, rest_at).tolist()
         j = 0
         for m, (k, cut) in enumerate(zip([*rest_at, part.n], [*cuts, len(part.plain)])):

@@ -79,6 +79,9 @@ def yolo_to_dataset(
 def _layout_name(item: Item, subset: str) -> str:
     """``<subset>/<name>``; folders named images or labels (a Roboflow ``train/images/x.jpg``) and
     ``..`` are left out, or Ultralytics' image-to-label rule would point elsewhere."""
+    name = item.name
+    if "/" not in name and "\\" not in name and name not in ("", ".", "..", "images", "labels"):
+        return f"{subset}/{name}"
     parts = [p for p in item.name.replace("\\", "/").split("/") if p not in ("", ".", "..", "images", "labels")]
     if len(parts) > 1 and parts[0] == subset:
         parts = parts[1:]
@@ -87,8 +90,8 @@ def _layout_name(item: Item, subset: str) -> str:
 
 class YoloLabels:
     """The label files of a dataset for a task: ``places`` (each item's ``<subset>/<name>`` path
-    in the layout and its image size, or None when unknown), made in order as names must be
-    unique, then ``texts(start, stop, report)``, the label text of each item of a range, which
+    in the layout and its image size, or None when unknown: ``size_of(item)`` is asked for items
+    without a width and height), made in order as names must be unique, then ``texts(start, stop, report)``, the label text of each item of a range, which
     parts of the work may make apart (each with its own report, merged in order after).
     ``dataset`` may be :class:`~limner.core.columns.ShapeColumns` (detect without confidences:
     its plain polygons' boxes are made together, see :mod:`limner.formats.yolo.columns`)."""
@@ -109,21 +112,26 @@ class YoloLabels:
         self.names = dataset.label_names()
         self.ids = {n: i for i, n in enumerate(self.names)}
         self.kpt = _kpt_config(dataset) if task == "pose" else None
-        used: set[str] = set()
-        places = []
-        for item in dataset.items:
-            rel = _layout_name(item, item.subset or "train")
-            stem, ext = os.path.splitext(rel)
-            n = 1
-            while stem.lower() in used:
-                stem = f"{os.path.splitext(rel)[0]}_{n}"
-                n += 1
-            if n > 1:
-                report.drop("images renamed so that each has its own label file")
-            used.add(stem.lower())
-            size = size_of(item) if size_of else (item.width, item.height) if item.width and item.height else None
-            places.append((stem + ext, size, item))
-        self.places = places
+        items = dataset.items
+        rels = [_layout_name(item, item.subset or "train") for item in items]
+        stems = [os.path.splitext(rel)[0].lower() for rel in rels]
+        if len(set(stems)) < len(stems):  # names that would share a label file: renamed in order
+            used: set[str] = set()
+            for k, rel in enumerate(rels):
+                stem, ext = os.path.splitext(rel)
+                n = 1
+                while stem.lower() in used:
+                    stem = f"{os.path.splitext(rel)[0]}_{n}"
+                    n += 1
+                if n > 1:
+                    report.drop("images renamed so that each has its own label file")
+                used.add(stem.lower())
+                rels[k] = stem + ext
+        if size_of is None:
+            sizes = [(item.width, item.height) if item.width and item.height else None for item in items]
+        else:
+            sizes = [(item.width, item.height) if item.width and item.height else size_of(item) for item in items]
+        self.places = list(zip(rels, sizes, items))
         self.lines = DetectLines(dataset, [p[1] for p in places], self.ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
 
     def texts(self, start: int, stop: int, report: Report):
