@@ -132,7 +132,7 @@ class YoloLabels:
         else:
             sizes = [(item.width, item.height) if item.width and item.height else size_of(item) for item in items]
         self.places = list(zip(rels, sizes, items))
-        self.lines = DetectLines(dataset, [p[1] for p in places], self.ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
+        self.lines = DetectLines(dataset, sizes, self.ids, report, decimals) if isinstance(dataset, ShapeColumns) else None
 
     def texts(self, start: int, stop: int, report: Report):
         """Yield ``(relative image path, label text, item)`` for the items ``start:stop``."""
