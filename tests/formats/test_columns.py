@@ -227,6 +227,7 @@ def test_a_big_file_read_by_two_processes_gives_what_one_gives(tmp_path, monkeyp
     monkeypatch.setattr(helper, "share_pieces", counted)
     monkeypatch.setenv("LIMNER_HELPER", "1")
     monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(helper, "_alone", lambda: True)
     a, ra, b, rb = _both(src, tmp_path)
     assert calls and calls[0] > 20  # the helper was asked to share the pieces
     assert ra == rb and _files(a) == _files(b)
@@ -242,6 +243,7 @@ def test_share_pieces_gives_every_piece_once_in_order(monkeypatch):
     from limner.formats import helper
 
     monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(helper, "_alone", lambda: True)
     monkeypatch.setenv("LIMNER_HELPER", "1")
 
     def here(k):
@@ -271,6 +273,7 @@ def test_yolo_written_by_two_processes_equals_by_one(tmp_path, monkeypatch, colu
     from limner.formats import helper
 
     monkeypatch.setattr(helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(helper, "_alone", lambda: True)
     rng = random.Random(5)
     root = tmp_path / "coco"
     (root / "annotations").mkdir(parents=True)

@@ -142,9 +142,6 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-_BATCH_BYTES = 256 << 20  # a new folder's files kept before they are written
-
-
 class NewFolder:
     """Many files for one folder, written whole or not at all, at one file-system operation each.
 
@@ -162,12 +159,9 @@ class NewFolder:
         self.fresh = not self.target.exists()
         self.root = self.target.parent / f".{self.target.name}.partial-{uuid.uuid4().hex[:8]}" if self.fresh else self.target
         self._dirs: set[str] = set()
-        self._files: list[tuple[str, bytes]] = []
-        self._size = 0
 
     def write(self, rel: str, data: bytes | str) -> None:
-        """Write the file ``rel`` (a POSIX path below the folder). A new folder's files are kept
-        and written in a batch, by two processes when there are thousands (see :meth:`flush`)."""
+        """Write the file ``rel`` (a POSIX path below the folder)."""
         if not self.fresh:
             atomic_write(self.root / rel, data)
             return
@@ -177,27 +171,7 @@ class NewFolder:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        self._files.append((path, raw))
-        self._size += len(raw)
-        if self._size > _BATCH_BYTES:
-            self.flush()
-
-    def flush(self, *, helper: bool = True) -> None:
-        """Write the files kept so far: half of them by a helper process meanwhile when there are
-        thousands (creating a file is mostly the kernel's work, which two cores share), unless
-        ``helper`` is False."""
-        files, self._files, self._size = self._files, [], 0
-
-        def write_files(a: int, b: int) -> None:
-            for path, raw in files[a:b]:
-                _write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), raw)
-
-        if not helper:
-            write_files(0, len(files))
-            return
-        from limner.formats.helper import in_two
-
-        in_two(len(files), write_files)
+        _write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), raw)
 
     def __enter__(self) -> NewFolder:
         if self.fresh:
@@ -207,14 +181,6 @@ class NewFolder:
     def __exit__(self, kind, error, tb) -> None:
         if not self.fresh:
             return
-        if kind is None:
-            try:
-                self.flush()
-            except BaseException:
-                import shutil
-
-                shutil.rmtree(self.root, ignore_errors=True)
-                raise
         if kind is not None:
             import shutil
 

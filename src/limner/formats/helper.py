@@ -7,7 +7,8 @@ memory before taking it; when both take the same piece the reader keeps its own 
 helper's, and a piece the helper could not do (or did not get to) is done by the reader, so the
 result never depends on timing.
 
-A fork is used only where the platform has one; elsewhere, or with ``LIMNER_HELPER=0``, the
+A fork is used only where the platform has one and the process runs no other thread (a server's
+threads may hold locks a fork would copy held); elsewhere, or with ``LIMNER_HELPER=0``, the
 reader does every piece. The helper runs no code of the reader's other threads, writes its results
 to a pipe and ends with ``os._exit``: it flushes no stream and runs no exit handler of the reader.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import os
 import pickle
 import struct
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,11 +28,19 @@ _HEAD = struct.Struct("<qQQ")  # piece number (-1: the helper ends), place and s
 
 
 def helper_wanted(n_pieces: int) -> bool:
-    """Whether a helper process pays for ``n_pieces``: a fork exists, the machine has two cores or
-    more, and ``LIMNER_HELPER`` (default 1) is not 0."""
+    """Whether a helper process pays for ``n_pieces`` and is safe: a fork exists, the machine has
+    two cores or more, ``LIMNER_HELPER`` (default 1) is not 0, and this process runs no other
+    thread (a server's threads may hold locks a fork would copy held: there the work stays in
+    one process)."""
     if n_pieces < _MIN_PIECES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return False
-    return os.environ.get("LIMNER_HELPER", "1").strip() != "0"
+    return os.environ.get("LIMNER_HELPER", "1").strip() != "0" and _alone()
+
+
+def _alone() -> bool:
+    import threading
+
+    return threading.active_count() == 1
 
 
 def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable[[int], Any]) -> Iterator[Any]:
@@ -56,9 +64,7 @@ def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable
     # the pipe, so the helper never waits on a full pipe while the reader is busy
     spool = tempfile.TemporaryFile(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     r, w = os.pipe()
-    with warnings.catch_warnings():  # a fork beside threads: the helper uses none of theirs
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    pid = os.fork()
     if pid == 0:  # the helper
         code = 0
         try:
@@ -127,9 +133,7 @@ def in_two(n: int, do: Callable[[int, int], Any]) -> tuple[Any, Any]:
     if _IN_HELPER or not helper_wanted(n // 1000):
         return do(0, half), do(half, n)
     r, w = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    pid = os.fork()
     if pid == 0:
         code = 0
         try:

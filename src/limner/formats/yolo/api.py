@@ -137,28 +137,35 @@ def write(
             subsets[subset] = f"images/{subset}"
             (out / "images" / subset).mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    with NewFolder(out / "labels") as folder:
+    def make_part(start: int, stop: int) -> tuple[Report, list]:
+        part = Report(format=report.format)
+        tell = progress if start == 0 and progress is not None else None  # this process's half
+        texts = []
+        for k, (rel, text, item) in enumerate(labels.texts(start, stop, part)):
+            if tell is not None and not k % 500:
+                tell(0.8 * k / max(stop, 1))
+            texts.append(text)
+            part.items += 1
+            part.shapes += text.count(b"\n" if isinstance(text, bytes) else "\n")
+        return part, texts
 
-        def write_part(start: int, stop: int) -> Report:
-            part = Report(format=report.format)
-            tell = progress if start == 0 and progress is not None else None  # this process's half
-            for k, (rel, text, item) in enumerate(labels.texts(start, stop, part)):
-                if tell is not None and not k % 500:
-                    tell(k / max(stop, 1))
+    # thousands of items: a helper process makes the second half's texts meanwhile; the files
+    # are then created by this process alone (two creating files in one folder only contend)
+    halves = in_two(len(labels.places), make_part)
+    with NewFolder(out / "labels") as folder:
+        places = iter(labels.places)
+        for part, texts in halves:
+            for text in texts:
+                rel, _, item = next(places)
                 folder.write(os.path.splitext(rel)[0] + ".txt", text)
                 if include_images:
                     if item.image is not None and Path(item.image).is_file():
                         atomic_copy(Path(item.image), out / "images" / rel)
                     else:
                         part.missing_images.append(item.name)
-                part.items += 1
-                part.shapes += text.count(b"\n" if isinstance(text, bytes) else "\n")
-            folder.flush(helper=False)
-            return part
-
-        # thousands of items: a helper process makes and writes the second half meanwhile
-        for part in in_two(len(labels.places), write_part):
             report.merge(part)
+        if progress is not None:
+            progress(0.9)
     if "train" not in subsets:
         subsets["train"] = "images/train"
         (out / "images" / "train").mkdir(parents=True, exist_ok=True)
