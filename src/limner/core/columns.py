@@ -198,10 +198,10 @@ class ShapeColumns:
         seen = set(names)
         # then the labels shapes use, in the order the shapes come
         label = self.label[~self.removed]
-        first = np.full(len(self.labels), len(label))  # where each label first comes
-        first[label[::-1]] = np.arange(len(label))[::-1]  # repeated: the last assignment stays
-        used = np.flatnonzero(first < len(label))
-        for code in used[np.argsort(first[used], kind="stable")].tolist():
+        order = np.argsort(label, kind="stable")  # each label's shapes together, in their order
+        ordered = label[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(label) else np.zeros(0, np.int64)
+        for code in ordered[starts][np.argsort(order[starts])].tolist():  # by where each first comes
             name = self.labels[code]
             if name not in seen:
                 seen.add(name)
