@@ -220,9 +220,9 @@ def test_a_big_file_read_by_two_processes_gives_what_one_gives(tmp_path, monkeyp
     calls = []
     real = helper.share_pieces
 
-    def counted(n, here, there):
+    def counted(n, here, there, **kw):
         calls.append(n)
-        yield from real(n, here, there)
+        yield from real(n, here, there, **kw)
 
     monkeypatch.setattr(helper, "share_pieces", counted)
     monkeypatch.setenv("LIMNER_HELPER", "1")

@@ -386,7 +386,7 @@ class JsonPieces:
                     part, k = here(k)
                     yield part
             else:
-                yield from share_pieces(len(bounds), here, there)
+                yield from share_pieces(len(bounds), here, there, size=bounds[-1][1] - bounds[0][0] if bounds else 0)
         finally:
             self.data = None
 

@@ -43,10 +43,13 @@ def _alone() -> bool:
     return threading.active_count() == 1
 
 
-def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable[[int], Any]) -> Iterator[Any]:
+def share_pieces(
+    n: int, here: Callable[[int], tuple[Any, int]], there: Callable[[int], Any], *, size: int = 0
+) -> Iterator[Any]:
     """Results of pieces ``0 .. n-1`` in order. ``here(k)`` does piece ``k`` in this process and
     returns ``(result, next piece)`` (a piece may need the ones after it); ``there(k)`` does it in
-    the helper and returns a picklable result, or None to leave it to ``here``."""
+    the helper and returns a picklable result, or None to leave it to ``here``. ``size`` (bytes of
+    input) helps choose where the helper's results wait: a RAM disk when it has room for them."""
     if not helper_wanted(n):
         k = 0
         while k < n:
@@ -62,7 +65,7 @@ def share_pieces(n: int, here: Callable[[int], tuple[Any, int]], there: Callable
     front[0], front[1] = 0, n  # pieces < front[0] are the reader's, >= front[1] the helper's
     # results go to a file (unnamed: gone when both ends close it) and only their place through
     # the pipe, so the helper never waits on a full pipe while the reader is busy
-    spool = tempfile.TemporaryFile(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    spool = tempfile.TemporaryFile(dir=_spool_dir(size))
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the helper
@@ -171,6 +174,16 @@ def in_two(n: int, do: Callable[[int, int], Any]) -> tuple[Any, Any]:
     if not ok:
         raise second
     return first, second
+
+
+def _spool_dir(size: int) -> str | None:
+    """/dev/shm when it has room for twice ``size`` bytes (a container's is often 64 MB), else
+    the temporary folder (the file is unnamed and short-lived: its pages rarely reach the disk)."""
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return "/dev/shm" if st.f_bavail * st.f_frsize > 2 * size + (64 << 20) else None
 
 
 def _write(fd: int, data: bytes) -> None:
