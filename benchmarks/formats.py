@@ -75,7 +75,11 @@ Run: ``python benchmarks/formats.py --quick`` (2,000 images; the first run makes
 cProfile, hot functions printed), ``--snapshot`` (Limner as committed: ``git archive HEAD src`` into
 the run folder, first on PYTHONPATH, so others' uncommitted edits to the shared working tree cannot
 change Limner mid-run; the source's digest is printed at the start and the end either way),
-``--rebuild``. The venvs are ``benchmarks/out/venv-datumaro`` and
+``--rebuild``, ``--only yolo,voc,cvat`` (some conversions), ``--scratch DIR`` (where the
+conversions write: /dev/shm by default where it exists, for every tool alike, since creating the
+20,000 label files on this kind of shared VM disk took from 0.5 to 9 s of kernel time, swamping
+the tools' own work; ``--scratch ''`` writes into the run folder; either way each run prints what a
+bare loop takes to create the files there). The venvs are ``benchmarks/out/venv-datumaro`` and
 ``benchmarks/out/venv-supervision`` (pinned versions below; ``pip install --only-binary :all:``).
 """
 
@@ -925,9 +929,10 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3, help="runs per figure (the median is reported)")
     ap.add_argument("--only", default="", help="comma-separated conversions to run: yolo,voc,cvat (default: all)")
     ap.add_argument(
-        "--scratch", default="",
-        help="folder the conversions write into (e.g. /dev/shm: a RAM disk, for every tool alike), so a slow or "
-        "busy disk does not swamp the tools' own work; default: the run folder under benchmarks/out",
+        "--scratch", default="/dev/shm" if os.path.isdir("/dev/shm") else "",
+        help="folder the conversions write into, for every tool alike (default /dev/shm, a RAM disk, where there "
+        "is one: creating 20,000 files on a shared VM disk took 0.5 to 9 s of kernel time, more than the tools' "
+        "own work); --scratch '' writes into the run folder under benchmarks/out",
     )
     ap.add_argument("--rebuild", action="store_true", help="generate the dataset and the project again")
     ap.add_argument("--profile", action="store_true", help="also run each Limner command under cProfile")
