@@ -304,17 +304,17 @@ def test_yolo_written_by_two_processes_equals_by_one(tmp_path, monkeypatch, colu
 def test_a_piece_is_parsed_in_parts_that_join_where_a_split_falls_in_a_string(monkeypatch):
     import orjson
 
-    from limner.formats.coco import pieces
+    from limner.formats import base as pieces
 
     monkeypatch.setattr(pieces, "_PART", 300)
     elements = [{"id": i, "note": 'odd "},{" text' if i % 5 == 0 else "plain", "v": [i, i + 0.5]} for i in range(400)]
     raw = bytearray(orjson.dumps(elements))
     view = memoryview(raw)
-    parts = list(pieces._parts(view))
+    parts = list(pieces.json_parts(view))
     assert len(parts) > 10 and [e for p in parts for e in p] == elements
     assert bytes(raw) == orjson.dumps(elements)  # the brackets put in meanwhile are gone
     bad = bytearray(raw)
     bad[len(bad) // 2] = ord("#")
     with pytest.raises(orjson.JSONDecodeError):
-        list(pieces._parts(memoryview(bad)))
-    assert list(pieces._parts(bytes(raw))) == [elements]  # read-only bytes: parsed whole
+        list(pieces.json_parts(memoryview(bad)))
+    assert list(pieces.json_parts(bytes(raw))) == [elements]  # read-only bytes: parsed whole

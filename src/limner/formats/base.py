@@ -316,14 +316,22 @@ class JsonPieces:
         return True
 
     def __iter__(self):
+        import orjson
+
         bounds = self.bounds
         self.bounds = []  # iterated once
-        k = 0
-        while k < len(bounds):
-            part, k = self._parse(bounds, k)
-            yield from part
-            del part
-        self.data = None
+        if not bounds:
+            return
+        try:
+            with self.bracketed(bounds[0][0], bounds[-1][1]) as array:  # the whole array, in parts
+                for part in json_parts(array):
+                    yield from part
+                    del part
+        except orjson.JSONDecodeError:
+            load_json(self.path)  # raises with the line and column
+            raise FormatError(self.path, "not valid JSON") from None
+        finally:
+            self.data = None
 
     def _parse(self, bounds: list[tuple[int, int]], k: int) -> tuple[list, int]:
         """The elements of piece ``k`` and the piece after them: a split that fell inside an
@@ -395,6 +403,42 @@ _PIECE = 4 << 20  # bytes of JSON parsed at once
 _PIECES_FROM = 16 << 20  # files smaller than this are parsed whole
 _SPLIT = re.compile(rb"\}\s*,\s*\{")
 _CLOSE = re.compile(rb"\}\s*\]")
+_PART = 256 << 10  # bytes of JSON parsed at once by json_parts
+
+
+def json_parts(piece):
+    """The elements of a JSON array (``[`` elements ``]``) as lists, a few hundred KB of JSON at
+    a time when it is a writable view (each part's bytes are bracketed in place meanwhile), so each
+    part's objects reuse the memory of the part before; a part that does not parse alone (a split
+    inside a string) is joined to the next. JSONDecodeError when the array does not parse."""
+    import orjson
+
+    view = piece if isinstance(piece, memoryview) and not piece.readonly else None
+    end = len(piece) - 1  # the closing bracket
+    if view is None or end <= 2 * _PART:
+        yield orjson.loads(piece)
+        return
+    a = 1
+    while a < end:
+        m = _SPLIT.search(view, a + _PART, end) if a + _PART < end else None
+        while True:
+            b = m.start() + 1 if m is not None else end
+            before, after = view[a - 1], view[b]
+            view[a - 1], view[b] = 0x5B, 0x5D  # [ ]
+            try:
+                part = orjson.loads(view[a - 1 : b + 1])
+                break
+            except orjson.JSONDecodeError:
+                if m is None:
+                    raise
+                m = _SPLIT.search(view, b, end)
+            finally:
+                view[a - 1], view[b] = before, after
+        yield part
+        del part
+        a = m.end() - 1 if m is not None else end
+
+
 _MARK = "limner:json-pieces"
 
 

@@ -12,12 +12,12 @@ the reader would do)."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from limner.core.columns import ring_measures
+from limner.formats.base import json_parts
 
 __all__ = ["PLAIN", "PieceColumns", "plain_piece"]
 
@@ -57,42 +57,6 @@ def _compress_counts(seg: dict) -> None:
             seg["counts"] = compress(counts, h, w)
 
 
-_PART = 256 << 10  # bytes parsed at once within a piece: their objects reuse the memory the part before freed
-_SPLIT = re.compile(rb"\}\s*,\s*\{")
-
-
-def _parts(piece):
-    """The elements of a piece (``[`` elements ``]``) as lists, a few hundred KB of JSON at a
-    time when the piece is a writable view (its bytes are bracketed in place); a part that does
-    not parse alone is joined to the next. JSONDecodeError when the piece does not parse."""
-    import orjson
-
-    view = piece if isinstance(piece, memoryview) and not piece.readonly else None
-    end = len(piece) - 1  # the closing bracket
-    if view is None or end <= 2 * _PART:
-        yield orjson.loads(piece)
-        return
-    a = 1
-    while a < end:
-        m = _SPLIT.search(view, a + _PART, end) if a + _PART < end else None
-        while True:
-            b = m.start() + 1 if m is not None else end
-            before, after = view[a - 1], view[b]
-            view[a - 1], view[b] = 0x5B, 0x5D  # [ ]
-            try:
-                part = orjson.loads(view[a - 1 : b + 1])
-                break
-            except orjson.JSONDecodeError:
-                if m is None:
-                    raise
-                m = _SPLIT.search(view, b, end)
-            finally:
-                view[a - 1], view[b] = before, after
-        yield part
-        del part
-        a = m.end() - 1 if m is not None else end
-
-
 def plain_piece(piece) -> PieceColumns | None:
     """A piece of the array (its elements between brackets, as bytes or a view of them) as a
     :class:`PieceColumns`; None when it does not parse alone (a split inside a string)."""
@@ -102,7 +66,7 @@ def plain_piece(piece) -> PieceColumns | None:
     isfinite = math.isfinite
     k = -1
     try:
-        for anns in _parts(piece):
+        for anns in json_parts(piece):
             for a in anns:
                 k += 1
                 if type(a) is dict and a.keys() <= PLAIN and not a.get("iscrowd"):
