@@ -74,14 +74,8 @@ def _messy(root: Path) -> Path:
         add(98, segmentation=[_ring(300, 200, 50, 50)])  # reaches outside its smaller image
         mask = np.zeros((480, 640), np.uint8)
         mask[100:150, 200:260] = 1
-        counts, last, run = [], 0, 0
-        for v in mask.ravel(order="F"):
-            if v == last:
-                run += 1
-            else:
-                counts.append(run)
-                last, run = v, 1
-        counts.append(run)
+        flat = mask.ravel(order="F")  # uncompressed COCO counts: runs from a run of zeros (pixel 0 is 0)
+        counts = np.diff(np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))).tolist()
         add(8, segmentation={"size": [480, 640], "counts": counts}, iscrowd=1)  # crowd mask
         rng.shuffle(anns)
         doc = {"images": images, "annotations": anns, "categories": cats}

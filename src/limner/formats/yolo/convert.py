@@ -156,16 +156,9 @@ class YoloLabels:
             yield rel, text, item
 
 
-def dataset_to_yolo(
-    dataset: Dataset | ShapeColumns,
-    *,
-    task: str = "detect",
-    report: Report,
-    size_of: Callable[[Item], tuple[int, int] | None] | None = None,
-    with_confidence: bool = False,
-    decimals: int = 6,
-):
+def dataset_to_yolo(dataset: Dataset | ShapeColumns, *, report: Report, **options):
     """Yield ``(relative image path, label text, item)`` per item, in the layout
-    ``<subset>/<name>`` under images/ and labels/ (see :class:`YoloLabels`)."""
-    labels = YoloLabels(dataset, task=task, report=report, size_of=size_of, with_confidence=with_confidence, decimals=decimals)
+    ``<subset>/<name>`` under images/ and labels/; ``options`` are :class:`YoloLabels`'s (task,
+    size_of, with_confidence, decimals)."""
+    labels = YoloLabels(dataset, report=report, **options)
     yield from labels.texts(0, len(labels.places), report)
