@@ -23,7 +23,7 @@ from limner.core.collector import no_gc
 from limner.errors import ValidationError
 
 __all__ = ["FormatError", "Report", "atomic_copy", "copy_images", "atomic_write", "JsonPieces", "NewFolder", "NewFolders", "image_size", "item_size",
-           "load_json", "load_json_pieces", "no_gc", "parse_xml"]
+           "load_json", "load_json_pieces", "no_gc", "parse_xml", "peek"]
 
 
 class FormatError(ValidationError):
@@ -227,6 +227,15 @@ class NewFolders:
 
     def __exit__(self, kind, error, tb) -> bool:
         return self._stack.__exit__(kind, error, tb)
+
+
+def peek(path: Path, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file, or b"" when it cannot be read (what format detectors look at)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -141,7 +141,7 @@ def panoptic_to_dataset(
     coco.finish_skeletons(ds, {}, report)
     coco.declare_attributes(ds, report)
     report.items = len(ds.items)
-    report.shapes = sum(len(it.shapes) for it in ds.items)
+    report.shapes = ds.shape_count
     return ds
 
 
@@ -292,7 +292,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, **optio
     if include_images:
         coco.copy_images(dataset, path, report)
     report.items = len(dataset.items)
-    report.shapes = sum(len(it.shapes) for it in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 

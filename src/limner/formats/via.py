@@ -25,7 +25,7 @@ from limner.core.dataset import Dataset, Item
 from limner.core.raster import mask_to_polygons, rotated_box_corners
 from limner.core.schema import Attribute, Label
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc
+from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc, peek
 from limner.formats.registry import Format, register
 
 __all__ = ["dataset_to_via", "detect", "read", "via_to_dataset", "write"]
@@ -220,7 +220,7 @@ def read(path: Path, *, label_key: str | None = None, default_label: str | None 
             via_to_dataset(data, ds, report, file=file, prefix=f"{subset}/" if subset else "", subset=subset,
                            label_key=label_key, default_label=default_label)  # fmt: skip
     report.items = len(ds.items)
-    report.shapes = sum(len(i.shapes) for i in ds.items)
+    report.shapes = ds.shape_count
     return ds, report
 
 
@@ -336,16 +336,12 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, project
         if include_images:
             copy_images(items, lambda item: root / (item.name[len(prefix) :] if prefix else item.name), report)
     report.items = len(dataset.items)
-    report.shapes = sum(len(i.shapes) for i in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 
 def _looks_via(p: Path) -> bool:
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
+    head = peek(p)
     if not head.lstrip().startswith(b"{"):
         return False
     if b'"_via_img_metadata"' in head or b'"_via_settings"' in head:

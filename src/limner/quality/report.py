@@ -56,7 +56,7 @@ def project_checks(
             for r in rows:
                 ids.setdefault(r.name, r.id)
         if on_read is not None:
-            on_read(len(ds.items), sum(len(it.shapes) for it in ds.items))
+            on_read(len(ds.items), ds.shape_count)
         return run_checks(ds, rules=rules, limit=limit, asset_ids=ids, options=options, progress=progress)
 
 

@@ -84,7 +84,7 @@ def imagenet_txt_to_dataset(
     if generated and names:
         report.problem(f"no labels file (synsets.txt): labels named class-0 .. class-{len(names) - 1}")
     report.items = len(ds.items)
-    report.shapes = sum(len(it.shapes) for it in ds.items)
+    report.shapes = ds.shape_count
     return ds
 
 

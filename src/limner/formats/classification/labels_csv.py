@@ -81,7 +81,7 @@ def csv_to_dataset(rows: Iterable[tuple[int, list[str]]], *, file: Path, root: P
     for lb in ds.schema:
         lb.kinds = ["tag"]
     report.items = len(ds.items)
-    report.shapes = sum(len(it.shapes) for it in ds.items)
+    report.shapes = ds.shape_count
     return ds
 
 

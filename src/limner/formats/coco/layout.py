@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from limner.core.dataset import Dataset, Item
-from limner.formats.base import Report
+from limner.formats.base import Report, peek
 
 TASKS = ("instances", "stuff", "person_keypoints", "labels", "captions", "image_info", "panoptic")
 _OBJECT_TASKS = ("instances", "stuff", "person_keypoints")  # one annotation may be split over these
@@ -28,14 +28,6 @@ def parse_name(name: str) -> tuple[str, str] | None:
     """``instances_val.json`` → ("instances", "val"); None for other names."""
     m = _FILE.match(name)
     return (m.group(1), m.group(2)) if m else None
-
-
-def peek(path: Path, n: int = 4096) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(n)
-    except OSError:
-        return b""
 
 
 def _looks_coco(head: bytes) -> bool:

@@ -132,7 +132,7 @@ def _coco_to_dataset(files, report, consume, sink=None):
     finish_skeletons(ds, counts, report)
     declare_attributes(ds, report)
     report.items = len(ds.items)
-    report.shapes = sum(len(it.shapes) for it in ds.items)
+    report.shapes = ds.shape_count
     return ds
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from limner.core.dataset import Dataset
-from limner.formats.base import FormatError, Report, no_gc
+from limner.formats.base import FormatError, Report, no_gc, peek
 from limner.formats.cvat.meta import _label_xml
 from limner.formats.cvat.reading import _read_file
 from limner.formats.cvat.shapes import _Reader
@@ -39,7 +39,7 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
         for xml in files:
             _read_file(xml, rd, info, options)
     report.items = len(ds.items)
-    report.shapes = sum(len(i.shapes) for i in ds.items)
+    report.shapes = ds.shape_count
     return ds, report
 
 
@@ -59,7 +59,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, video: 
     gen = _video_chunks if video else _image_chunks
     _stream(xml, gen(dataset, xml.parent, name, labels, include_images, report))
     report.items = len(dataset.items)
-    report.shapes = sum(len(i.shapes) for i in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 
@@ -67,11 +67,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, video: 
 
 
 def _looks_cvat(p: Path) -> bool:
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
+    head = peek(p)
     return b"<annotations" in head and (b"<version>" in head or b"<meta>" in head)
 
 

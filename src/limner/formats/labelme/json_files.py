@@ -55,7 +55,7 @@ def read(path: Path, **options) -> tuple[Dataset, Report]:
             ds.items.append(labelme_to_item(data, ds, report, name=name, image=image if found else None, file=file))
             ds.info.setdefault("labelme", {"version": data.get("version") or VERSION})
     report.items = len(ds.items)
-    report.shapes = sum(len(i.shapes) for i in ds.items)
+    report.shapes = ds.shape_count
     return ds, report
 
 
@@ -92,7 +92,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, embed_i
     if subsets:
         report.drop("subsets not representable (labelme has no splits)", subsets)
     report.items = len(dataset.items)
-    report.shapes = sum(len(i.shapes) for i in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 

@@ -15,7 +15,7 @@ from limner.core import rle as _rle
 from limner.core.dataset import Dataset, Item
 from limner.core.raster import ellipse_points, rotated_box_corners
 from limner.core.shapes import Shape
-from limner.formats.base import FormatError, Report, atomic_write
+from limner.formats.base import FormatError, Report, atomic_write, peek
 from limner.formats.labelme.attributes import _declare, _join_attrs, _split_attrs
 
 
@@ -150,7 +150,7 @@ def read_xml(path: Path, **options) -> tuple[Dataset, Report]:
                 todo.extend(children.get(o, []))
         ds.items.append(Item(name, w, h, shapes, subset, {}, image))
     report.items = len(ds.items)
-    report.shapes = sum(len(i.shapes) for i in ds.items)
+    report.shapes = ds.shape_count
     return ds, report
 
 
@@ -235,7 +235,7 @@ def write_xml(dataset: Dataset, path: Path, *, include_images: bool = False, **o
             else:
                 report.missing_images.append(item.name)
     report.items = len(dataset.items)
-    report.shapes = sum(len(i.shapes) for i in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 
@@ -245,11 +245,7 @@ def _num_text(v) -> str:
 
 
 def _looks_labelme_xml(p: Path) -> bool:
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
+    head = peek(p)
     marks = (b"<imagesize>", b"<pt>", b"<segm>")
     return b"<annotation>" in head and b"<bndbox>" not in head and any(m in head for m in marks)
 

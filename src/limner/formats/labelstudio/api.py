@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from limner.core.dataset import Dataset
-from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc
+from limner.formats.base import FormatError, Report, atomic_write, copy_images, load_json, no_gc, peek
 from limner.formats.labelstudio.label_config import label_config
 from limner.formats.labelstudio.reading import labelstudio_to_dataset
 from limner.formats.labelstudio.writing import dataset_to_labelstudio
@@ -27,7 +27,7 @@ def read(path: Path, *, all_annotations: bool = False, image_root: Path | None =
             labelstudio_to_dataset(tasks, ds, report, file=f, all_annotations=all_annotations,
                                    image_root=Path(image_root).absolute() if image_root else None)  # fmt: skip
     report.items = len(ds.items)
-    report.shapes = sum(len(i.shapes) for i in ds.items)
+    report.shapes = ds.shape_count
     return ds, report
 
 
@@ -44,7 +44,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, url_pre
     if include_images:
         copy_images(dataset.items, lambda item: target.parent / item.name, report)
     report.items = len(dataset.items)
-    report.shapes = sum(len(i.shapes) for i in dataset.items)
+    report.shapes = dataset.shape_count
     return report
 
 
@@ -52,11 +52,7 @@ def write(dataset: Dataset, path: Path, *, include_images: bool = False, url_pre
 
 
 def _looks_ls(p: Path) -> int:
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return 0
+    head = peek(p)
     if not head.lstrip().startswith(b"["):
         return 0
     if b'"data"' in head and (b'"annotations"' in head or b'"predictions"' in head or b'"result"' in head):
