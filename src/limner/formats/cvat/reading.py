@@ -22,10 +22,7 @@ def _top_elements(path: Path):
     from xml.etree.ElementTree import ParseError
 
     if path.stat().st_size <= STREAM_ABOVE:
-        try:
-            root = parse_xml(path).getroot()
-        except LookupError as e:  # an XML declaration naming an unknown encoding
-            raise FormatError(path, f"not readable XML: {e}", line=1) from None
+        root = parse_xml(path).getroot()  # an unknown encoding is a FormatError there
         if root.tag != "annotations":
             raise FormatError(path, f"the root element is <{root.tag}>, CVAT XML has <annotations>", key=root.tag)
         yield from root

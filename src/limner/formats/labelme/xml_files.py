@@ -45,10 +45,7 @@ def read_xml(path: Path, **options) -> tuple[Dataset, Report]:
         raise FormatError(root, "no LabelMe XML files (<annotation> with <object><polygon> or <segm>) here")
     ds, report = Dataset(), Report(format="LabelMe XML")
     for xml in files:
-        try:
-            ann = parse_xml(xml).getroot()
-        except LookupError as e:  # an XML declaration naming an unknown encoding
-            raise FormatError(xml, f"not readable XML: {e}", line=1) from None
+        ann = parse_xml(xml).getroot()  # an unknown encoding is a FormatError there
         if ann.tag != "annotation":
             raise FormatError(xml, f"the root element is <{ann.tag}>, LabelMe XML has <annotation>", key=ann.tag)
         fname = (ann.findtext("filename") or "").strip()
