@@ -337,6 +337,10 @@ PIXEL = """([x, y]) => {
 }"""
 
 
+def _wait_position(page, text: str) -> None:
+    page.wait_for_function("t => document.getElementById('asset-position')?.textContent === t", arg=text)
+
+
 def _wait_drawn(page, n: int) -> None:
     page.wait_for_function(
         "n => { const c = document.getElementById('editor-canvas');"
@@ -442,7 +446,8 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         _wait_thumbnails(page, N_GRID)
         _cards(page).first.click()
         _wait_drawn(page, 7)  # the owner's box and six shapes of model-a (the tag is listed, not drawn)
-        assert page.inner_text("#asset-position") == f"1 of {N_GRID}"
+        # the position is written once the grid's list is known, which may be after the drawing
+        _wait_position(page, f"1 of {N_GRID}")
         # the tag toggles are this person's tags: model-a's tag does not tick theirs
         assert page.locator("#tag-toggles .tag-toggle[data-label=outdoor] input").is_checked() is False
         assert page.locator("#object-list .object-row").count() == 1  # this person's box
@@ -454,7 +459,7 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         page.keyboard.press("d")
         _wait_hash(page, f"#/assets/{a1['id']}?")
         _wait_drawn(page, 0)
-        assert page.inner_text("#asset-position") == f"2 of {N_GRID}"
+        _wait_position(page, f"2 of {N_GRID}")
         page.keyboard.press("a")
         _wait_hash(page, f"#/assets/{a0['id']}?")
         _wait_drawn(page, 7)
@@ -462,9 +467,9 @@ def test_viewer_draws_every_kind_and_steps_with_keys(page, live, web):
         page.goto(f"{live.url}/#/projects/{web.project['id']}?status=new")
         page.wait_for_function("document.getElementById('range')?.textContent === '1–2 of 2'")
         _cards(page).first.click()
-        page.wait_for_function("document.getElementById('asset-position')?.textContent === '1 of 2'")
+        _wait_position(page, "1 of 2")
         page.click("#asset-next")
-        page.wait_for_function("document.getElementById('asset-position')?.textContent === '2 of 2'")
+        _wait_position(page, "2 of 2")
         assert page.is_disabled("#asset-next")
         _wait_hash(page, f"#/assets/{web.assets[4]['id']}?")
         page.click(".viewer-bar a.back")
