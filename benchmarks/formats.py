@@ -776,11 +776,27 @@ def run_project(args, root: Path, project: Path, run_dir: Path, exe: str, log: P
 # profiles
 
 
+_PROFILED = (
+    "import cProfile, sys\n"
+    "from limner.cli import app\n"
+    "out = sys.argv.pop(1)\n"
+    "sys.argv[0] = 'limner'\n"
+    "p = cProfile.Profile()\n"
+    "try:\n"
+    "    p.runcall(app)\n"
+    "except SystemExit as e:\n"
+    "    if e.code not in (0, None):\n"
+    "        raise\n"
+    "finally:\n"
+    "    p.dump_stats(out)\n"
+)
+
+
 def profile_limner(args, root: Path, project: Path, run_dir: Path, log: Path) -> None:
     import pstats
 
     jobs = []
-    for conv in CONVERSIONS:
+    for conv in CONVERSIONS if "convert" in args.parts else ():
         out = run_dir / f"profile-{conv[0]}"
         jobs.append((f"convert --to {conv[2]}", ["convert", str(root / "coco"), str(out), "--to", conv[2], "--from", "coco"], out))
     if project is not None and "project" in args.parts:
@@ -794,7 +810,8 @@ def profile_limner(args, root: Path, project: Path, run_dir: Path, log: Path) ->
             shutil.rmtree(out, ignore_errors=True)
         prof = run_dir / f"profile-{re.sub(r'[^a-z]+', '-', title)}.prof"
         env = {**os.environ, "LIMNER_MEDIA_URL": str(project / "media")} if project is not None else None
-        run_checked([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "limner", *argv], log, env=env)
+        # the command's app, not `python -m limner`: that one ends with os._exit, before cProfile writes
+        run_checked([sys.executable, "-c", _PROFILED, str(prof), *argv], log, env=env)
         st = pstats.Stats(str(prof))
         say(f"\nprofile: limner {title} (cProfile, {st.total_tt:.1f} s in Python functions), top 12 by own time:")
         say(f"  {'own s':>7} {'cum s':>7} {'calls':>10}  function")
