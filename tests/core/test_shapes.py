@@ -416,16 +416,36 @@ def _points(rows):
         [[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]],
         [[1.5, 2], [3, 4], [5, 0.5]],  # ints become floats
         [(1.5, 2.0), [3.0, 4.0], [5.0, 0.5]],  # tuples are pairs too
-        "points-array",
     ],
 )
 def test_float_rings_take_the_bulk_check_and_give_the_same_geometry(points):
-    if points == "points-array":
-        points = _points([[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]])
     g = validate_geometry("polygon", {"points": points})
     assert g == {"points": [[1.5, 2.0], [3.0, 4.0], [5.0, 0.5]], "holes": []}
     assert type(g["points"]) is list and all(type(p) is list and all(type(v) is float for v in p) for p in g["points"])
     assert g["points"] is not points and (type(points) is not list or g["points"][0] is not points[0])
+
+
+def test_a_readers_points_pass_the_check_as_they_are_and_store_as_their_list():
+    """A reader's read-only Points is kept (no list of lists made per polygon), and the stored JSON
+    text is the one its list gives."""
+    from limner.store.db import json_text
+
+    points = _points([[1.5, 2.0], [3.0, 4.0], [5.0, 0.1 + 0.2], [1e-7, 1e22]])
+    g = validate_geometry("polygon", {"points": points})
+    assert g["points"] is points and g["holes"] == []
+    assert g == {"points": [[1.5, 2.0], [3.0, 4.0], [5.0, 0.30000000000000004], [1e-7, 1e22]], "holes": []}
+    as_list = {"points": points.tolist(), "holes": []}
+    assert json_text(g) == json_text(as_list) == '{"points":[[1.5,2.0],[3.0,4.0],[5.0,0.30000000000000004],[1e-7,1e+22]],"holes":[]}'
+    # a view that is not contiguous (every other vertex of a bigger array) is written the same
+    import numpy as np
+    from limner.core.points import Points
+
+    strided = Points(np.arange(16, dtype=np.float64).reshape(8, 2)[::2])
+    assert json_text({"points": strided}) == '{"points":[[0.0,1.0],[4.0,5.0],[8.0,9.0],[12.0,13.0]]}'
+    # Points of another width are checked point by point, and a pair's list comes out
+    wide = Points(np.array([[1.0, 2.0, 3.0]] * 3))
+    with pytest.raises(ValidationError, match=r"points\[0\] must be \[x, y\]"):
+        validate_geometry("polygon", {"points": wide})
 
 
 @pytest.mark.parametrize(

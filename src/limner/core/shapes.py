@@ -97,7 +97,7 @@ def _fields(g: dict, names: tuple[str, ...], where: str, kind: str) -> dict:
     return {n: _num(g[n], where, n) for n in names}
 
 
-def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2) -> list[list[float]]:
+def _ring(pts: Any, where: str, name: str, least: int, kind: str, dims: int = 2) -> list[list[float]] | Points:
     if dims == 2 and _len_ok(pts, least):
         fast = _float_pairs(pts)
         if fast is not None:
@@ -138,13 +138,15 @@ def _len_ok(pts: Any, least: int) -> bool:
     return (type(pts) is list or type(pts) is Points) and len(pts) >= least
 
 
-def _float_pairs(pts: list | Points) -> list[list[float]] | None:
-    """The common case checked in bulk: a :class:`Points` or a list of ``[x, y]`` lists of floats,
-    all finite, copied as a new list. None when anything is otherwise: the point-by-point check then
+def _float_pairs(pts: list | Points) -> list[list[float]] | Points | None:
+    """The common case checked in bulk: a list of ``[x, y]`` lists of floats, all finite, copied as
+    a new list, or a :class:`Points` of N x 2 finite floats, kept as it is (it is read-only, and its
+    array is written to JSON as is). None when anything is otherwise: the point-by-point check then
     finds what and where, with its message."""
     if type(pts) is Points:
         a = pts.array
-        return a.tolist() if a.dtype == _F64 and bool(np.isfinite(a).all()) else None
+        ok = a.dtype == _F64 and a.ndim == 2 and a.shape[1] == 2 and bool(np.isfinite(a).all())
+        return pts if ok else None
     if not all(type(p) is list and len(p) == 2 for p in pts):
         return None
     flat = list(_chain.from_iterable(pts))

@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "normalise_url"]
+from limner.core.points import Points
+
+__all__ = ["Database", "json_text", "normalise_url"]
 
 
 def normalise_url(url: str) -> str:
@@ -25,20 +29,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _json_dumps(value) -> str:
-    import orjson
+def json_text(value) -> str:
+    """A JSON column's value as the text stored: orjson, with a :class:`~limner.core.points.Points`
+    (a reader's vertices) written from its array, the same digits as its list of pairs."""
+    return _dumps(value, default=_array_of, option=_NUMPY).decode()
 
-    return orjson.dumps(value).decode()
+
+def _array_of(value):
+    if type(value) is Points:
+        return np.ascontiguousarray(value.array, dtype=np.float64)
+    if isinstance(value, np.ndarray):  # not C-contiguous, or a dtype orjson does not write
+        return value.tolist()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
-def _json_loads(text):
-    import orjson
-
-    return orjson.loads(text)
+_json_loads = orjson.loads
+_dumps = orjson.dumps
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 # orjson reads JSON columns several times faster than the standard library (big exports)
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+_JSON = {"json_serializer": json_text, "json_deserializer": _json_loads}
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
