@@ -184,7 +184,6 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         import tempfile
 
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         from limner.errors import LimnerError
         from limner.exchange import import_dataset
@@ -208,12 +207,11 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
                 console.print(f"read {src} as {fmt}: {len(ds.items)} images, {ds.shape_count} shapes")
                 for line in rep.summary():
                     console.print(f"  {line}")
-                with Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=console) as bar:
-                    t = bar.add_task("importing", total=1.0)
+                with _bar(console, "importing") as bar:
                     summary = import_dataset(
                         db, storage_from_url(settings.media_location), pid, ds, owner=owner, actor_id=None,
                         with_images=images, create_labels=create_labels, thumb_size=settings.thumbnail_size,
-                        workers=settings.workers, progress=lambda f, m: bar.update(t, completed=f, description=m),
+                        workers=settings.workers, progress=bar,
                     )
         except LimnerError as e:
             fail(e.detail)
@@ -230,3 +228,4 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
             typer.echo(f"  not matched: {name}")
         for r in out["rejected"][:20]:
             typer.echo(f"  rejected {r['name']}: {r['reason']}")
+        _finish()
