@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from limner.core.collector import no_gc
 from limner.core.dataset import Dataset, Item
+from limner.core.points import hold_points
 from limner.core.schema import LabelSchema
 from limner.core.shapes import Shape, validate_shape
 from limner.errors import LimnerError, ValidationError
@@ -89,15 +90,19 @@ def project_dataset(
             ).join(Asset, Asset.id == ShapeRow.asset_id).where(Asset.project_id == project_id)
             if label_ids is not None:
                 sq = sq.where(ShapeRow.label_id.in_(label_ids))
-            for a_id, kind, lid, geom, attrs, z, g, t, src, conf in s.execute(
-                sq.order_by(ShapeRow.annotation_id, ShapeRow.position)
-            ).yield_per(10_000):
-                asset_id = by_annotation.get(a_id)
-                if asset_id is not None:
-                    items[asset_id].shapes.append(Shape(kind, names[lid], geom, attrs or {}, z, g, t, src, conf))
+            rows = s.execute(sq.order_by(ShapeRow.annotation_id, ShapeRow.position)).yield_per(10_000)
+            for part in rows.partitions():
+                hold_points([r[3] for r in part if r[1] in _VERTICES])
+                for a_id, kind, lid, geom, attrs, z, g, t, src, conf in part:
+                    asset_id = by_annotation.get(a_id)
+                    if asset_id is not None:
+                        items[asset_id].shapes.append(Shape(kind, names[lid], geom, attrs or {}, z, g, t, src, conf))
     if labels:
         schema = LabelSchema([lb for lb in schema if lb.name in labels or any(lb.name == x.parent for x in schema)])
     return Dataset(schema=schema, items=list(items.values()))
+
+
+_VERTICES = frozenset(("polygon", "polyline", "points"))
 
 
 @dataclass

@@ -118,3 +118,31 @@ def test_star_simple_proves_only_rings_shapely_finds_valid():
 def test_star_simple_of_nothing():
     assert star_simple(np.zeros((0, 2)), np.zeros(1, np.int64)).shape == (0,)
     assert star_simple(np.zeros((2, 2)), np.array([0, 2])).tolist() == [False]
+
+
+def test_hold_points_makes_arrays_of_stored_lists_cut_from_one_array():
+    from limner.core.points import hold_points
+
+    gs = [{"points": [[1.0, 2.0], [3, 4], [5.5, 6.0]], "holes": []}, {"points": [[7.0, 8.0], [9.0, 10.0]]}, {"points": [[0.0, 0.0]]}]
+    hold_points(gs)
+    assert [type(g["points"]) for g in gs] == [Points, Points, Points]
+    assert gs[0] == {"points": [[1.0, 2.0], [3.0, 4.0], [5.5, 6.0]], "holes": []} and gs[2]["points"] == [[0.0, 0.0]]
+    # one array under all: joined again without a copy
+    coords, offsets = ring_coords([g["points"] for g in gs])
+    assert np.shares_memory(coords, gs[0]["points"].array) and offsets.tolist() == [0, 3, 5, 6]
+    assert coords.tolist() == [[1.0, 2.0], [3.0, 4.0], [5.5, 6.0], [7.0, 8.0], [9.0, 10.0], [0.0, 0.0]]
+
+
+def test_hold_points_leaves_what_is_not_pairs_of_numbers_as_it_was():
+    from limner.core.points import hold_points
+
+    good = {"points": [[1.0, 2.0], [3.0, 4.0]]}
+    triples = {"points": [[1, 2, 3], [4, 5, 6]]}
+    mixed = {"points": [[1.0, 2.0, 3.0], [4.0]]}  # four numbers, but not two pairs
+    words = {"points": [["a", "b"]]}
+    none = {"rle": {"size": [2, 2], "counts": "04"}}
+    gs = [good, triples, mixed, words, none]
+    hold_points(gs)
+    assert type(good["points"]) is Points and good["points"] == [[1.0, 2.0], [3.0, 4.0]]
+    assert triples == {"points": [[1, 2, 3], [4, 5, 6]]} and mixed == {"points": [[1.0, 2.0, 3.0], [4.0]]}
+    assert words == {"points": [["a", "b"]]} and none == {"rle": {"size": [2, 2], "counts": "04"}}

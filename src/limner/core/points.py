@@ -14,11 +14,12 @@ JSON writers serialise it with :func:`json_default`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain as _chain
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Points", "as_array", "json_default", "ring_bounds", "ring_coords", "ring_take", "star_simple"]
+__all__ = ["Points", "as_array", "hold_points", "json_default", "ring_bounds", "ring_coords", "ring_take", "star_simple"]
 
 
 class Points(Sequence):
@@ -80,6 +81,38 @@ class Points(Sequence):
 
     def __reduce__(self):
         return (Points, (self.array,))
+
+
+def hold_points(geometries: list[dict]) -> None:
+    """Turn the ``"points"`` lists of many geometries (stored shapes, as JSON gives them) into
+    :class:`Points` cut from one array, in place: 16 bytes a vertex instead of about 120 as lists
+    (an export of 200,000 polygons held 1.3 GB), made with one array for all, and joined again by
+    :func:`ring_coords` without a copy each. When a vertex is not an ``[x, y]`` pair of numbers,
+    the geometries are taken one by one, and those that are not pairs keep their lists."""
+    rings = [g.get("points") for g in geometries]
+    if not all(type(r) is list for r in rings):
+        whole = [i for i, r in enumerate(rings) if type(r) is list]
+        geometries, rings = [geometries[i] for i in whole], [rings[i] for i in whole]
+    if not rings:
+        return
+    lens = np.fromiter(map(len, rings), np.int64, count=len(rings))
+    n = int(lens.sum())
+    try:
+        pairs = bool((np.fromiter(map(len, _chain.from_iterable(rings)), np.int64, count=n) == 2).all())
+        flat = np.fromiter(_chain.from_iterable(_chain.from_iterable(rings)), np.float64, count=2 * n) if pairs else None
+    except (TypeError, ValueError):  # a vertex that is not a list of numbers
+        flat = None
+    if flat is None:
+        if len(rings) > 1:  # one by one: the others still become arrays
+            for g in geometries:
+                hold_points([g])
+        return
+    base = flat.reshape(-1, 2)
+    ends = np.cumsum(lens).tolist()
+    start = 0
+    for g, stop in zip(geometries, ends):
+        g["points"] = Points(base[start:stop], span=(base, start, stop))
+        start = stop
 
 
 def json_default(obj: Any):

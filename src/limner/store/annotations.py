@@ -243,11 +243,11 @@ def _insert_shapes(s: Session, annotations: list[tuple[int, int, list]], label_i
 
     One executemany by the database driver, with the JSON columns encoded here as the engine
     encodes them (orjson; a :class:`~limner.core.points.Points` as its array): SQLAlchemy's
-    per-row binding took as long as the database's insert itself (200,000 shapes: 1.5 s)."""
+    per-row binding took about as long as the database's insert itself (an import of 200,000 shapes)."""
     dumps = json_text
     rows = [
-        (ann_id, asset_id, label_ids[sh.label], i, sh.kind, dumps(sh.geometry), dumps(sh.attributes) if sh.attributes else "{}", sh.z_order,
-         sh.group_id, sh.track_id, sh.source, sh.confidence)
+        (ann_id, asset_id, label_ids[sh.label], i, sh.kind, dumps(sh.geometry),
+         dumps(sh.attributes) if sh.attributes else "{}", sh.z_order, sh.group_id, sh.track_id, sh.source, sh.confidence)
         for ann_id, asset_id, shapes in annotations
         for i, sh in enumerate(shapes)
     ]  # fmt: skip
