@@ -768,3 +768,39 @@ def test_plain_polygons_take_the_short_path_to_the_same_shapes():
         with pytest.raises(FormatError, match=words) as e:
             coco.coco_to_dataset([("instances", None, broken, "x.json")])
         assert "annotations[1].segmentation[0]" in str(e.value)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 20_000])
+def test_streamed_documents_are_the_bytes_of_the_whole_documents(tmp_path, chunk):
+    """The writer streams each instances document in chunks of annotations; every file is the same
+    bytes as its whole document dumped at once, also when a skeleton of a label the schema gives no
+    points is first met in the last subset (its keypoint count is in every file's categories)."""
+    from limner.formats.coco.api import _write_documents
+    from limner.formats.coco.layout import dumps
+    from limner.formats.coco.writing import dataset_to_coco
+
+    ds = sample()
+    ds.schema = LabelSchema([*ds.schema, Label("hand")])
+    ds.items[2].shapes.append(Shape("skeleton", "hand", {"points": [[1.0, 1.0, 2], [3.0, 2.0, 2]]}))
+    ds.items.append(Item("val/0004.jpg", 32, 32, [], "val"))  # no annotation at all
+    ds.items[1].shapes += [Shape("polygon", "car", {"points": [[2.0, 2.0], [9.0 + k, 1.0], [9.0, 9.0]], "holes": []})
+                           for k in range(5)]  # fmt: skip
+    whole = dataset_to_coco(ds)
+    written = _write_documents(ds, tmp_path, formats.base.Report("COCO"), chunk=chunk)
+    assert written == set(whole)
+    for (task, subset), doc in whole.items():
+        assert (tmp_path / f"{task}_{subset}.json").read_bytes() == dumps(doc), (task, subset)
+    hand = [c for c in whole[("instances", "train")]["categories"] if c["name"] == "hand"]
+    assert hand[0]["keypoints"] == ["1", "2"]
+    assert [a["id"] for a in whole[("instances", "val")]["annotations"]] == [1, 2, 3, 4, 5, 6]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}_{s}.json" for t, s in whole)
+
+
+def test_a_failed_write_leaves_the_earlier_files_and_no_partial_one(tmp_path):
+    ds = sample()
+    coco.write(ds, tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "annotations").iterdir()}
+    ds.items[1].shapes[0].attributes = {"colour": object()}  # not JSON: fails in the middle of the val file
+    with pytest.raises(TypeError):
+        coco.write(ds, tmp_path)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "annotations").iterdir()} == before

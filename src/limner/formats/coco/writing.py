@@ -221,52 +221,100 @@ def dataset_to_coco(dataset: Dataset, *, report: Report | None = None) -> dict[t
     """COCO documents by (task, subset): instances (boxes, polygons, masks, keypoints), labels (tags)
     and captions, for each subset (``default`` for items without one)."""
     with no_gc():
-        return _dataset_to_coco(dataset, report if report is not None else Report("COCO"))
+        report = report if report is not None else Report("COCO")
+        docs: dict[tuple[str, str], dict] = {}
+        parts = CocoParts(dataset, report)
+        for sub in parts.subsets():
+            anns = [a for chunk in sub.annotations() for a in chunk]
+            docs[("instances", sub.name)] = {**sub.head, "images": sub.images, "annotations": anns, "categories": []}
+            docs.update(sub.others())
+        cats = parts.categories()
+        for (task, _), doc in docs.items():
+            if task != "captions":
+                doc["categories"] = cats
+        return docs
 
 
-def _dataset_to_coco(dataset: Dataset, report: Report) -> dict[tuple[str, str], dict]:
-    ids, kept = category_ids(dataset)
-    meta = dataset.info.get("coco") or {}
-    head = {"info": meta.get("info", {}), "licenses": meta.get("licenses", [])}
-    for k, v in (meta.get("extra") or {}).items():
-        head.setdefault(k, v)
-    subsets: dict[str, list[Item]] = {}
-    for item in dataset.items:
-        subsets.setdefault(item.subset or DEFAULT_SUBSET, []).append(item)
-    npoints: dict[str, int] = {}
-    docs: dict[tuple[str, str], dict] = {}
-    nshapes = 0
-    for subset, items in subsets.items():
-        images, anns, tags, caps = [], [], [], []
-        for item, iid in zip(items, image_ids(items)):
+class CocoParts:
+    """A dataset as the parts of its COCO documents, subset by subset, so that a writer can stream
+    the instances' annotations (most of a document) in chunks instead of holding them all: per
+    subset its head and images, then its annotations (:meth:`Subset.annotations`), then its labels
+    and captions documents; the categories last, since a skeleton's keypoint count is known once
+    its first annotation is made. COCO's own key order is kept: images first, so a peek at the head
+    of a file sees them, and categories last."""
+
+    def __init__(self, dataset: Dataset, report: Report):
+        self.dataset, self.report = dataset, report
+        self.ids, self.kept = category_ids(dataset)
+        meta = dataset.info.get("coco") or {}
+        self.head = {"info": meta.get("info", {}), "licenses": meta.get("licenses", [])}
+        for k, v in (meta.get("extra") or {}).items():
+            if k not in ("images", "annotations", "categories"):
+                self.head.setdefault(k, v)
+        self.npoints: dict[str, int] = {}
+
+    def subsets(self):
+        by_subset: dict[str, list[Item]] = {}
+        for item in self.dataset.items:
+            by_subset.setdefault(item.subset or DEFAULT_SUBSET, []).append(item)
+        for name, items in by_subset.items():
+            yield _Subset(self, name, items)
+        self.report.items = len(self.dataset.items)
+        self.report.shapes = self.dataset.shape_count
+
+    def categories(self) -> list[dict]:
+        return _categories(self.dataset, self.ids, self.kept, self.npoints)
+
+
+class _Subset:
+    def __init__(self, parts: CocoParts, name: str, items: list[Item]):
+        self.parts, self.name, self.items = parts, name, items
+        self.head = parts.head
+        self.iids = image_ids(items)
+        self.images, self.captions = [], []
+        for item, iid in zip(items, self.iids):
             rec = {"id": iid, "file_name": file_name_of(item)}
             if item.width and item.height:
                 rec["width"], rec["height"] = item.width, item.height
             else:
-                report.drop("images written without width and height (size unknown)")
+                parts.report.drop("images written without width and height (size unknown)")
             rec.update({k: v for k, v in (item.metadata.get("coco") or {}).items() if k not in rec and k != "id"})
-            images.append(rec)
+            self.images.append(rec)
             for c in item.metadata.get("captions") or ():
-                caps.append({"id": len(caps) + 1, "image_id": iid, "caption": c})
-            nshapes += len(item.shapes)
-            _item_annotations(item, iid, ids, anns, tags, report, npoints)
-        for j, a in enumerate(anns):
+                self.captions.append({"id": len(self.captions) + 1, "image_id": iid, "caption": c})
+        self.tags: list[dict] = []
+
+    def annotations(self, chunk: int = 20_000):
+        """The instances' annotations, numbered from 1, in lists of about ``chunk``; tags are
+        collected for :meth:`others` meanwhile."""
+        p = self.parts
+        out: list[dict] = []
+        n = 0
+        for item, iid in zip(self.items, self.iids):
+            _item_annotations(item, iid, p.ids, out, self.tags, p.report, p.npoints)
+            if len(out) >= chunk:
+                for a in out:
+                    n += 1
+                    a["id"] = n
+                yield out
+                out = []
+        for a in out:
+            n += 1
+            a["id"] = n
+        if out or not n:
+            yield out
+
+    def others(self) -> dict[tuple[str, str], dict]:
+        """The labels (tags) and captions documents of the subset, once its annotations are made;
+        their categories are set by the caller."""
+        docs = {}
+        for j, a in enumerate(self.tags):
             a["id"] = j + 1
-        for j, a in enumerate(tags):
-            a["id"] = j + 1
-        # COCO's own key order: images first, so a peek at the head of the file sees them
-        docs[("instances", subset)] = {**head, "images": images, "annotations": anns, "categories": []}
-        if tags:
-            docs[("labels", subset)] = {**head, "images": images, "annotations": tags, "categories": []}
-        if caps:
-            docs[("captions", subset)] = {**head, "images": images, "annotations": caps, "categories": []}
-    cats = _categories(dataset, ids, kept, npoints)  # keypoint counts are known after all items
-    for (task, subset), doc in docs.items():
-        if task != "captions":
-            doc["categories"] = cats
-    report.items = len(dataset.items)
-    report.shapes = nshapes
-    return docs
+        if self.tags:
+            docs[("labels", self.name)] = {**self.head, "images": self.images, "annotations": self.tags, "categories": []}
+        if self.captions:
+            docs[("captions", self.name)] = {**self.head, "images": self.images, "annotations": self.captions, "categories": []}
+        return docs
 
 
 def _item_annotations(item: Item, iid: int, ids: dict[str, int], anns: list, tags: list, report, npoints) -> None:
