@@ -1,7 +1,8 @@
 """A Dataset to COCO documents: ``dataset_to_coco`` makes, per subset, the instances, labels and
 captions documents; the shapes of one group and label become one annotation (polygons one
 multi-polygon segmentation, a skeleton with its box and segmentation), with bbox and area, image
-ids kept, and what COCO has no field for in the annotation's ``limner`` dict."""
+ids kept, and what COCO has no field for in the annotation's ``limner`` dict. ``CocoParts`` gives
+the same documents in parts, for a writer that streams the annotations."""
 
 from __future__ import annotations
 
@@ -238,7 +239,7 @@ def dataset_to_coco(dataset: Dataset, *, report: Report | None = None) -> dict[t
 class CocoParts:
     """A dataset as the parts of its COCO documents, subset by subset, so that a writer can stream
     the instances' annotations (most of a document) in chunks instead of holding them all: per
-    subset its head and images, then its annotations (:meth:`Subset.annotations`), then its labels
+    subset its head and images, then its annotations (:meth:`_Subset.annotations`), then its labels
     and captions documents; the categories last, since a skeleton's keypoint count is known once
     its first annotation is made. COCO's own key order is kept: images first, so a peek at the head
     of a file sees them, and categories last."""
@@ -267,6 +268,8 @@ class CocoParts:
 
 
 class _Subset:
+    """One subset's parts: its images and captions made at once, its annotations when asked."""
+
     def __init__(self, parts: CocoParts, name: str, items: list[Item]):
         self.parts, self.name, self.items = parts, name, items
         self.head = parts.head
