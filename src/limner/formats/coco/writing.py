@@ -292,32 +292,33 @@ class _Subset:
         collected for :meth:`others` meanwhile."""
         p = self.parts
         out: list[dict] = []
-        n = 0
+        n = 0  # annotations yielded before ``out``
         for item, iid in zip(self.items, self.iids):
             _item_annotations(item, iid, p.ids, out, self.tags, p.report, p.npoints)
             if len(out) >= chunk:
-                for a in out:
-                    n += 1
-                    a["id"] = n
-                yield out
+                yield _numbered(out, n)
+                n += len(out)
                 out = []
-        for a in out:
-            n += 1
-            a["id"] = n
         if out or not n:
-            yield out
+            yield _numbered(out, n)
 
     def others(self) -> dict[tuple[str, str], dict]:
         """The labels (tags) and captions documents of the subset, once its annotations are made;
         their categories are set by the caller."""
         docs = {}
-        for j, a in enumerate(self.tags):
-            a["id"] = j + 1
+        _numbered(self.tags, 0)
         if self.tags:
             docs[("labels", self.name)] = {**self.head, "images": self.images, "annotations": self.tags, "categories": []}
         if self.captions:
             docs[("captions", self.name)] = {**self.head, "images": self.images, "annotations": self.captions, "categories": []}
         return docs
+
+
+def _numbered(anns: list[dict], before: int) -> list[dict]:
+    """Give annotations their ids in place, from ``before + 1`` on."""
+    for j, a in enumerate(anns, before + 1):
+        a["id"] = j
+    return anns
 
 
 def _item_annotations(item: Item, iid: int, ids: dict[str, int], anns: list, tags: list, report, npoints) -> None:
