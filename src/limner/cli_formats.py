@@ -26,10 +26,6 @@ def _finish() -> None:
         os._exit(0)
 
 
-def _bar(console, text: str):
-    return _Bar(console, text)
-
-
 class _Bar:
     """A progress bar for one step, drawn only when the work reports progress (and at its start
     and end). No thread redraws it meanwhile: a spinner's thread takes the interpreter from the
@@ -116,12 +112,12 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
         try:
             get(to)
-            with _bar(console, f"reading {src}") as bar:
+            with _Bar(console, f"reading {src}") as bar:
                 ds, rep, fmt = read_for(src, from_, to, remap=remap, split=split, progress=bar)
             console.print(f"read {src} as {fmt}: {len(ds.items)} images, {ds.shape_count} shapes, {len(ds.schema)} labels")
             for line in rep.summary():
                 console.print(f"  {line}")
-            with _bar(console, f"writing {to} to {out}") as bar:
+            with _Bar(console, f"writing {to} to {out}") as bar:
                 result = export_to_folder(ds, to, out, include_images=include_images, split=split, seed=seed, remap=remap, progress=bar)
         except LimnerError as e:
             fail(e.detail)
@@ -157,9 +153,9 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
         try:
             with db.read() as s:
                 pid = project_id_of(s, project)
-            with _bar(console, "reading the project"):
+            with _Bar(console, "reading the project"):
                 ds = project_dataset(db, pid, storage_from_url(settings.media_location), statuses=status, labels=label, owner=owner)
-            with _bar(console, f"writing {len(ds.items)} images as {format}") as bar:
+            with _Bar(console, f"writing {len(ds.items)} images as {format}") as bar:
                 result = export_to_folder(ds, format, out, include_images=include_images, split=split, seed=seed, remap=remap, progress=bar)
         except LimnerError as e:
             fail(e.detail)
@@ -202,12 +198,12 @@ def register(app: typer.Typer, open_db, settings_of, fail, project_id_of, data_d
                 if src.is_file() and src.suffix.lower() == ".zip":
                     extract_all(src, Path(tmp))
                     root = Path(tmp)
-                with _bar(console, f"reading {src}"):
+                with _Bar(console, f"reading {src}"):
                     ds, rep, fmt = read(root, format)
                 console.print(f"read {src} as {fmt}: {len(ds.items)} images, {ds.shape_count} shapes")
                 for line in rep.summary():
                     console.print(f"  {line}")
-                with _bar(console, "importing") as bar:
+                with _Bar(console, "importing") as bar:
                     summary = import_dataset(
                         db, storage_from_url(settings.media_location), pid, ds, owner=owner, actor_id=None,
                         with_images=images, create_labels=create_labels, thumb_size=settings.thumbnail_size,

@@ -21,7 +21,7 @@ from itertools import chain
 import numpy as np
 
 from limner.core.dataset import Dataset, Item
-from limner.core.points import Points, ring_bounds, ring_take, star_simple
+from limner.core.points import Points, ring_bounds, ring_offsets, ring_take, star_simple
 from limner.core.shapes import SHAPE_KINDS, Shape
 
 __all__ = ["RingSink", "ShapeColumns", "ring_measures"]
@@ -33,8 +33,7 @@ def ring_measures(coords: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.
     """(proven simple, x0 y0 x1 y1) of rings given as N x 2 ``coords`` and vertex counts ``lens``:
     :func:`~limner.core.points.star_simple` and :func:`~limner.core.points.ring_bounds`, which the
     checks and writers of columns need, made a piece at a time where the rings are read."""
-    offsets = np.zeros(len(lens) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
+    offsets = ring_offsets(lens)
     return star_simple(coords, offsets), ring_bounds(coords, offsets)
 
 
@@ -93,9 +92,7 @@ class RingSink:
         coords = flat.reshape(-1, 2)
         vertices = lens >> 1
         if not keep.all():
-            offsets = np.zeros(len(lens) + 1, np.int64)
-            np.cumsum(vertices, out=offsets[1:])
-            coords, _ = ring_take(coords, offsets, np.flatnonzero(keep))
+            coords, _ = ring_take(coords, ring_offsets(vertices), np.flatnonzero(keep))
             vertices, lens = vertices[keep], lens[keep]
             if measures is not None:
                 measures = (measures[0][keep], measures[1][keep])
@@ -165,8 +162,7 @@ class ShapeColumns:
         lens = np.array(sink.lens, np.int64) >> 1
         coords, proven, bounds = sink.take()
         order = ring[has]
-        offsets = np.zeros(len(lens) + 1, np.int64)
-        np.cumsum(lens, out=offsets[1:])
+        offsets = ring_offsets(lens)
         if len(order) and (order[1:] < order[:-1]).any():
             coords, offsets = ring_take(coords, offsets, order)
             proven, bounds = proven[order], bounds[order]

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Points", "as_array", "hold_points", "json_default", "ring_bounds", "ring_coords", "ring_take", "star_simple"]
+__all__ = ["Points", "as_array", "hold_points", "json_default", "ring_bounds", "ring_coords", "ring_offsets", "ring_take",
+           "star_simple"]
 
 
 class Points(Sequence):
@@ -108,11 +109,9 @@ def hold_points(geometries: list[dict]) -> None:
                 hold_points([g])
         return
     base = flat.reshape(-1, 2)
-    ends = np.cumsum(lens).tolist()
-    start = 0
-    for g, stop in zip(geometries, ends):
-        g["points"] = Points(base[start:stop], span=(base, start, stop))
-        start = stop
+    offsets = ring_offsets(lens).tolist()
+    for g, a, b in zip(geometries, offsets, offsets[1:]):
+        g["points"] = Points(base[a:b], span=(base, a, b))
 
 
 def json_default(obj: Any):
@@ -130,6 +129,15 @@ def as_array(points) -> np.ndarray:
     return a.reshape(len(a), -1)[:, :2] if a.ndim != 2 or a.shape[1] != 2 else a
 
 
+def ring_offsets(lens) -> np.ndarray:
+    """The ``len(lens) + 1`` offsets of rings of ``lens`` vertices laid one after another: 0, then
+    each ring's end."""
+    lens = np.asarray(lens, np.int64)
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    return offsets
+
+
 def ring_coords(rings: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """All vertices of ``rings`` as one M x 2 array and the ``len(rings) + 1`` offsets of each ring
     in it. Rings of :class:`Points` are joined without visiting a vertex in Python, and rings cut
@@ -139,10 +147,8 @@ def ring_coords(rings: Sequence) -> tuple[np.ndarray, np.ndarray]:
         return joined
     arrays = [r.array if type(r) is Points else as_array(r) for r in rings]
     lens = np.fromiter(map(len, arrays), np.int64, count=len(arrays))
-    offsets = np.zeros(len(arrays) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
     coords = np.concatenate(arrays) if arrays else np.zeros((0, 2))
-    return coords, offsets
+    return coords, ring_offsets(lens)
 
 
 def _spans(rings: Sequence) -> tuple[np.ndarray, np.ndarray] | None:
@@ -155,8 +161,7 @@ def _spans(rings: Sequence) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     a, b = np.array(starts, np.int64), np.array(stops, np.int64)
     ids = np.array([id(x) for x in bases], np.uint64)
-    offsets = np.zeros(len(rings) + 1, np.int64)
-    np.cumsum(b - a, out=offsets[1:])
+    offsets = ring_offsets(b - a)
     # a new slice wherever the base changes or a ring does not start where the one before ended
     first = np.flatnonzero(np.concatenate(([True], (ids[1:] != ids[:-1]) | (a[1:] != b[:-1]))))
     last = np.append(first[1:], len(rings)) - 1
@@ -188,8 +193,7 @@ def ring_take(coords: np.ndarray, offsets: np.ndarray, which: np.ndarray, *, len
     which = np.asarray(which, np.int64)
     starts = offsets[:-1][which] if lens is None else offsets[which]
     lo = (np.diff(offsets) if lens is None else lens)[which]
-    out = np.zeros(len(which) + 1, np.int64)
-    np.cumsum(lo, out=out[1:])
+    out = ring_offsets(lo)
     take = np.repeat(starts - out[:-1], lo) + np.arange(int(out[-1]))
     return coords[take], out
 
@@ -227,8 +231,7 @@ def _star_simple(coords: np.ndarray, offsets: np.ndarray, margin: float) -> np.n
     if not ok.all():  # keep only rings of 3 vertices or more
         coords = coords[np.repeat(ok, lens)]
         lens = lens[ok]
-        offsets = np.zeros(len(lens) + 1, np.int64)
-        np.cumsum(lens, out=offsets[1:])
+        offsets = ring_offsets(lens)
     starts, ends = offsets[:-1], offsets[1:] - 1
     with np.errstate(invalid="ignore", over="ignore"):
         centre = np.add.reduceat(coords, starts, axis=0) / lens[:, None]

@@ -359,20 +359,9 @@ class JsonPieces:
                     raise FormatError(self.path, "not valid JSON") from None
                 b = bounds[k][1]
 
-    @contextmanager
     def bracketed(self, a: int, b: int):
-        """Bytes ``a:b`` of the file between ``[`` and ``]``, as a view of the file's bytes
-        without a copy: the byte before and the byte after (a comma, a space, the array's own
-        bracket) are the brackets meanwhile."""
-        data = self.data
-        before, after = data[a - 1], data[b]
-        data[a - 1], data[b] = 0x5B, 0x5D  # [ ]
-        view = memoryview(data)[a - 1 : b + 1]
-        try:
-            yield view
-        finally:
-            view.release()
-            data[a - 1], data[b] = before, after
+        """Bytes ``a:b`` of the file between ``[`` and ``]`` (see :func:`_bracketed`)."""
+        return _bracketed(self.data, a, b)
 
     def pieces(self, work: Callable[[bytes], Any] | None = None):
         """The pieces in order, each as its list of elements or, with ``work``, as what
@@ -408,6 +397,21 @@ class JsonPieces:
             self.data = None
 
 
+@contextmanager
+def _bracketed(data, a: int, b: int):
+    """Bytes ``a:b`` of the writable buffer ``data`` between ``[`` and ``]``, as a view without a
+    copy: the byte before and the byte after (a comma, a space, the array's own bracket) are the
+    brackets meanwhile, and are put back after."""
+    before, after = data[a - 1], data[b]
+    data[a - 1], data[b] = 0x5B, 0x5D  # [ ]
+    view = memoryview(data)[a - 1 : b + 1]
+    try:
+        yield view
+    finally:
+        view.release()
+        data[a - 1], data[b] = before, after
+
+
 _PIECE = 4 << 20  # bytes of JSON parsed at once
 _PIECES_FROM = 16 << 20  # files smaller than this are parsed whole
 _SPLIT = re.compile(rb"\}\s*,\s*\{")
@@ -432,17 +436,14 @@ def json_parts(piece):
         m = _SPLIT.search(view, a + _PART, end) if a + _PART < end else None
         while True:
             b = m.start() + 1 if m is not None else end
-            before, after = view[a - 1], view[b]
-            view[a - 1], view[b] = 0x5B, 0x5D  # [ ]
             try:
-                part = orjson.loads(view[a - 1 : b + 1])
+                with _bracketed(view, a, b) as elements:
+                    part = orjson.loads(elements)
                 break
             except orjson.JSONDecodeError:
                 if m is None:
                     raise
                 m = _SPLIT.search(view, b, end)
-            finally:
-                view[a - 1], view[b] = before, after
         yield part
         del part
         a = m.end() - 1 if m is not None else end

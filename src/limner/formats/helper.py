@@ -82,9 +82,7 @@ def share_pieces(
                 except Exception:
                     got = None
                 payload = b"" if got is None else pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL)
-                view_ = memoryview(payload)
-                while view_:
-                    view_ = view_[os.pwrite(fd, view_, at + len(payload) - len(view_)) :]
+                _write(fd, payload, at)
                 _write(w, _HEAD.pack(j, at, len(payload)))
                 at += len(payload)
             _write(w, _HEAD.pack(-1, 0, 0))
@@ -186,10 +184,12 @@ def _spool_dir(size: int) -> str | None:
     return "/dev/shm" if st.f_bavail * st.f_frsize > 2 * size + (64 << 20) else None
 
 
-def _write(fd: int, data: bytes) -> None:
+def _write(fd: int, data: bytes, at: int | None = None) -> None:
+    """Write all of ``data`` (os.write may write less): at the file's position, or at ``at``."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        done = os.write(fd, view) if at is None else os.pwrite(fd, view, at + len(data) - len(view))
+        view = view[done:]
 
 
 class _Inbox:

@@ -156,8 +156,7 @@ class Table:
         setdefault = codes.setdefault
         self.label = np.fromiter((setdefault(s.label, len(codes)) for s in self.shapes), np.int64, count=n)
         self.label_names = list(codes)
-        self.width = np.fromiter((it.width or 0 for it in self.items), np.int64, count=self.n_items)
-        self.height = np.fromiter((it.height or 0 for it in self.items), np.int64, count=self.n_items)
+        self.width, self.height = _sizes(self.items)
         self.columns = None
         self._boxes = None
         self._polys = None
@@ -179,8 +178,7 @@ class Table:
         t.n = cols.n
         t.item, t.index, t.label, t.label_names = cols.item, cols.index, cols.label, cols.labels
         t.kind = cols.kind_codes()
-        t.width = np.fromiter((it.width or 0 for it in t.items), np.int64, count=t.n_items)
-        t.height = np.fromiter((it.height or 0 for it in t.items), np.int64, count=t.n_items)
+        t.width, t.height = _sizes(t.items)
         t.columns = cols
         t._boxes = t._polys = t._bounds = t._areas = t._problems = None
         return t
@@ -271,6 +269,13 @@ class Table:
         return self._areas
 
 
+def _sizes(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's width and height as arrays (0 where unknown)."""
+    n = len(items)
+    return (np.fromiter((it.width or 0 for it in items), np.int64, count=n),
+            np.fromiter((it.height or 0 for it in items), np.int64, count=n))  # fmt: skip
+
+
 class _ColumnShapes(Sequence):
     """``Table.shapes`` of columns: the shape of a position, made when asked for."""
 
@@ -300,7 +305,7 @@ class _Polygons:
         import shapely
         from shapely.geometry import Polygon
 
-        from limner.core.points import ring_bounds, ring_coords, ring_take, star_simple
+        from limner.core.points import ring_bounds, ring_coords, ring_offsets, ring_take, star_simple
 
         idx = t.of_kind(_POLY)
         self.idx = idx
@@ -326,7 +331,7 @@ class _Polygons:
                 coords, offsets = ring_coords(gs)
             except ValueError:  # points that are not [x, y] pairs
                 coords = np.concatenate([np.asarray(p, np.float64).reshape(len(p), -1)[:, :2] for p in gs])
-                offsets = np.concatenate([[0], np.cumsum([len(p) for p in gs])])
+                offsets = ring_offsets([len(p) for p in gs])
         self._simple = np.array(simple, np.int64)
         if known.any():
             kk = np.flatnonzero(known)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from limner.core.dataset import Item
-from limner.core.points import Points, ring_bounds
+from limner.core.points import Points, ring_bounds, ring_offsets
 from limner.core.rle import string_runs_ok
 from limner.core.shapes import Shape
 from limner.errors import ValidationError
@@ -98,8 +98,7 @@ class _Rings:
         if not self.flats:
             return
         a = np.fromiter(_chain.from_iterable(self.flats), np.float64, count=self.n).reshape(-1, 2)
-        offsets = np.zeros(len(self.flats) + 1, np.int64)
-        np.cumsum(np.fromiter(map(len, self.flats), np.int64, count=len(self.flats)) >> 1, out=offsets[1:])
+        offsets = ring_offsets(np.fromiter(map(len, self.flats), np.int64, count=len(self.flats)) >> 1)
         boxes = ring_bounds(a, offsets).tolist()  # every ring has 3 points or more
         o = 0
         for g, m, box in zip(self.geoms, offsets[1:].tolist(), boxes):

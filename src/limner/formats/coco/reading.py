@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from limner.core.columns import RingSink
 from limner.core.dataset import Dataset, Item
 from limner.core.shapes import Shape
-import numpy as np
-
 from limner.formats.base import FormatError, JsonPieces, Report, no_gc
 from limner.formats.coco.annotations import _Rings, annotation_shapes
 from limner.formats.coco.categories import declare_attributes, finish_skeletons, read_categories
@@ -199,17 +199,12 @@ def _pieces_loop(anns: JsonPieces, args: tuple, rings: _Rings, sink) -> tuple[in
     return unknown_images, unknown_cats
 
 
-# the keys of a plain one-polygon annotation, as COCO's own ground truth has them: read by a
-# shorter path in :func:`_annotations_loop` that makes the same shape annotation_shapes would
-_PLAIN = PLAIN
-
-
 def _annotations_loop(anns, imgs, cats, src, report, declared, counts, merge, consume, rings, sink=None, *, start=0) -> tuple[int, int]:
     """Read annotations (the ``start``-th of the file first) into their items; returns the counts
     of those skipped for an unknown image and for an unknown category."""
     unknown_images = unknown_cats = 0
     shapes_of = annotation_shapes
-    plain, add_ring, isfinite = _PLAIN, rings.add, _isfinite
+    plain, add_ring, isfinite = PLAIN, rings.add, _isfinite
     consume = consume and type(anns) is list  # pieces are released by JsonPieces itself
     for i, a in enumerate(anns, start):
         if consume:

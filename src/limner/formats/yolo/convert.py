@@ -82,7 +82,7 @@ def _layout_name(item: Item, subset: str) -> str:
     name = item.name
     if "/" not in name and "\\" not in name and name not in ("", ".", "..", "images", "labels"):
         return f"{subset}/{name}"
-    parts = [p for p in item.name.replace("\\", "/").split("/") if p not in ("", ".", "..", "images", "labels")]
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..", "images", "labels")]
     if len(parts) > 1 and parts[0] == subset:
         parts = parts[1:]
     return "/".join([subset, *parts])
@@ -91,8 +91,9 @@ def _layout_name(item: Item, subset: str) -> str:
 class YoloLabels:
     """The label files of a dataset for a task: ``places`` (each item's ``<subset>/<name>`` path
     in the layout and its image size, or None when unknown: ``size_of(item)`` is asked for items
-    without a width and height), made in order as names must be unique, then ``texts(start, stop, report)``, the label text of each item of a range, which
-    parts of the work may make apart (each with its own report, merged in order after).
+    without a width and height), made in order as names must be unique, then
+    ``texts(start, stop, report)``, the label text of each item of a range, which parts of the
+    work may make apart (each with its own report, merged in order after).
     ``dataset`` may be :class:`~limner.core.columns.ShapeColumns` (detect without confidences:
     its plain polygons' boxes are made together, see :mod:`limner.formats.yolo.columns`)."""
 
