@@ -31,7 +31,9 @@ def square_project(admin, tmp_path):
     admin.create_label(p["id"], "face", kinds=["ellipse"])
     img = np.zeros((100, 120, 3), np.uint8)
     img[20:60, 30:90] = 180
-    img[99, 119] = uuid.uuid4().int % 9 + 1  # a new image each run: the server caches by content
+    # a new image each time (the server caches by content): 16 dim pixels in the corner, 9**16
+    # images, where one pixel of 9 values made two fixtures of a run share a cache entry now and then
+    img[99, 104:120] = np.random.default_rng(uuid.uuid4().int).integers(1, 10, (16, 1))
     Image.fromarray(img).save(tmp_path / "square.png")
     img2 = np.zeros((100, 120, 3), np.uint8)
     img2[40:80, 10:50] = (20, 200, 90)
